@@ -1,0 +1,231 @@
+"""Settings from New API's environment variables, read once in ``create_app`` (never at import time).
+
+Unsafe combinations are refused with a message that says what to set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clinx.core.errors import ConfigError
+
+DEFAULT_SQLITE_PATH = "one-api.db?_busy_timeout=30000"
+REFUSED_SESSION_SECRETS = frozenset({"random_string"})
+
+
+def load_dotenv(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file (KEY=VALUE lines, ``#`` comments, optional quotes) without touching os.environ."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+class _Env:
+    """Typed reads from an environment mapping, each failure naming the variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._env = environ
+
+    def str(self, name: str, default: str = "") -> str:
+        return self._env.get(name, default).strip() or default
+
+    def int(self, name: str, default: int) -> int:
+        raw = self._env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+    def float(self, name: str, default: float) -> float:
+        raw = self._env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._env.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    enabled: bool
+    count: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int = 3000
+    host: str = "0.0.0.0"
+    sql_dsn: str = ""
+    sqlite_path: str = DEFAULT_SQLITE_PATH
+    log_sql_dsn: str = ""
+    sql_max_idle_conns: int = 100
+    sql_max_open_conns: int = 1000
+    sql_max_lifetime: int = 60
+    redis_conn_string: str = ""
+    redis_pool_size: int = 10
+    sync_frequency: int = 60
+    memory_cache_enabled: bool = False
+    batch_update_enabled: bool = False
+    batch_update_interval: int = 5
+    node_type: str = "master"
+    node_name: str = field(default_factory=socket.gethostname)
+    frontend_base_url: str = ""
+    session_secret: str = ""
+    session_secret_generated: bool = False
+    crypto_secret: str = ""
+    session_cookie_secure: bool = False
+    relay_timeout: int = 0
+    streaming_timeout: int = 300
+    max_request_body_mb: int = 128
+    force_stream_option: bool = True
+    count_token: bool = True
+    get_media_token: bool = True
+    get_media_token_not_stream: bool = False
+    azure_default_api_version: str = "2025-04-01-preview"
+    gemini_safety_setting: str = "BLOCK_NONE"
+    cohere_safety_setting: str = "NONE"
+    dify_debug: bool = True
+    update_task: bool = True
+    channel_update_frequency: int = 0
+    channel_test_frequency: int = 0
+    polling_interval: int = 0
+    generate_default_token: bool = False
+    error_log_enabled: bool = False
+    global_api_rate_limit: RateLimit = RateLimit(True, 360, 180)
+    global_web_rate_limit: RateLimit = RateLimit(True, 120, 180)
+    critical_rate_limit: RateLimit = RateLimit(True, 20, 1200)
+    trusted_proxies: str = ""
+    shutdown_timeout_seconds: int = 120
+    log_dir: str = "./logs"
+    debug: bool = False
+
+    @property
+    def is_master(self) -> bool:
+        return self.node_type != "slave"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
+        """Build settings from ``environ`` (default: ``.env`` in the working directory, then os.environ)."""
+        if environ is None:
+            merged = load_dotenv(dotenv or Path.cwd() / ".env")
+            merged.update(os.environ)
+            environ = merged
+        env = _Env(environ)
+        session_secret = env.str("SESSION_SECRET")
+        generated = not session_secret
+        settings = cls(
+            port=env.int("PORT", 3000),
+            host=env.str("HOST", "0.0.0.0"),
+            sql_dsn=env.str("SQL_DSN"),
+            sqlite_path=env.str("SQLITE_PATH", DEFAULT_SQLITE_PATH),
+            log_sql_dsn=env.str("LOG_SQL_DSN"),
+            sql_max_idle_conns=env.int("SQL_MAX_IDLE_CONNS", 100),
+            sql_max_open_conns=env.int("SQL_MAX_OPEN_CONNS", 1000),
+            sql_max_lifetime=env.int("SQL_MAX_LIFETIME", 60),
+            redis_conn_string=env.str("REDIS_CONN_STRING"),
+            redis_pool_size=env.int("REDIS_POOL_SIZE", 10),
+            sync_frequency=env.int("SYNC_FREQUENCY", 60),
+            memory_cache_enabled=env.bool("MEMORY_CACHE_ENABLED", False),
+            batch_update_enabled=env.bool("BATCH_UPDATE_ENABLED", False),
+            batch_update_interval=env.int("BATCH_UPDATE_INTERVAL", 5),
+            node_type=env.str("NODE_TYPE", "master").lower(),
+            node_name=env.str("NODE_NAME") or env.str("HOSTNAME") or socket.gethostname(),
+            frontend_base_url=env.str("FRONTEND_BASE_URL"),
+            session_secret=session_secret or secrets.token_urlsafe(32),
+            session_secret_generated=generated,
+            crypto_secret=env.str("CRYPTO_SECRET") or session_secret,
+            session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", False),
+            relay_timeout=env.int("RELAY_TIMEOUT", 0),
+            streaming_timeout=env.int("STREAMING_TIMEOUT", 300),
+            max_request_body_mb=env.int("MAX_REQUEST_BODY_MB", 128),
+            force_stream_option=env.bool("FORCE_STREAM_OPTION", True),
+            count_token=env.bool("CountToken", True),
+            get_media_token=env.bool("GET_MEDIA_TOKEN", True),
+            get_media_token_not_stream=env.bool("GET_MEDIA_TOKEN_NOT_STREAM", False),
+            azure_default_api_version=env.str("AZURE_DEFAULT_API_VERSION", "2025-04-01-preview"),
+            gemini_safety_setting=env.str("GEMINI_SAFETY_SETTING", "BLOCK_NONE"),
+            cohere_safety_setting=env.str("COHERE_SAFETY_SETTING", "NONE"),
+            dify_debug=env.bool("DIFY_DEBUG", True),
+            update_task=env.bool("UPDATE_TASK", True),
+            channel_update_frequency=env.int("CHANNEL_UPDATE_FREQUENCY", 0),
+            channel_test_frequency=env.int("CHANNEL_TEST_FREQUENCY", 0),
+            polling_interval=env.int("POLLING_INTERVAL", 0),
+            generate_default_token=env.bool("GENERATE_DEFAULT_TOKEN", False),
+            error_log_enabled=env.bool("ERROR_LOG_ENABLED", False),
+            global_api_rate_limit=_rate_limit(env, "GLOBAL_API_RATE_LIMIT", 360, 180),
+            global_web_rate_limit=_rate_limit(env, "GLOBAL_WEB_RATE_LIMIT", 120, 180),
+            critical_rate_limit=_rate_limit(env, "CRITICAL_RATE_LIMIT", 20, 1200),
+            trusted_proxies=env.str("TRUSTED_PROXIES"),
+            shutdown_timeout_seconds=env.int("SHUTDOWN_TIMEOUT_SECONDS", 120),
+            log_dir=env.str("LOG_DIR", "./logs"),
+            debug=env.bool("DEBUG", False),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse unsafe or contradictory settings, saying what to set instead."""
+        if self.session_secret in REFUSED_SESSION_SECRETS:
+            raise ConfigError(
+                "SESSION_SECRET is set to the documented placeholder 'random_string'; "
+                "set it to a long random value (e.g. `openssl rand -hex 32`)"
+            )
+        if self.session_secret_generated and not self.is_master:
+            raise ConfigError(
+                "NODE_TYPE=slave needs SESSION_SECRET (and CRYPTO_SECRET) set to the same value as on the "
+                "master node, or logins made on one node are rejected by the others"
+            )
+        if self.session_secret_generated and self.redis_conn_string:
+            raise ConfigError(
+                "REDIS_CONN_STRING is set (a multi-node setup) but SESSION_SECRET is not; set SESSION_SECRET "
+                "to the same long random value on every node"
+            )
+        if self.node_type not in {"master", "slave"}:
+            raise ConfigError(f"NODE_TYPE must be 'master' or 'slave', got {self.node_type!r}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"PORT must be between 1 and 65535, got {self.port}")
+        if self.sync_frequency <= 0:
+            raise ConfigError(f"SYNC_FREQUENCY must be a positive number of seconds, got {self.sync_frequency}")
+        if self.max_request_body_mb <= 0:
+            raise ConfigError(f"MAX_REQUEST_BODY_MB must be positive, got {self.max_request_body_mb}")
+
+    @property
+    def effective_crypto_secret(self) -> str:
+        return self.crypto_secret or self.session_secret
+
+
+def _rate_limit(env: _Env, prefix: str, count: int, duration: int) -> RateLimit:
+    return RateLimit(
+        enabled=env.bool(f"{prefix}_ENABLE", True),
+        count=env.int(prefix, count),
+        duration=env.int(f"{prefix}_DURATION", duration),
+    )

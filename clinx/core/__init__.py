@@ -1,0 +1,1 @@
+"""Shared vocabulary: enums, frozen value types, the error tree and the clock. No I/O here."""
