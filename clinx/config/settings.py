@@ -41,10 +41,10 @@ class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._env = environ
 
-    def str(self, name: str, default: str = "") -> str:
+    def text(self, name: str, default: str = "") -> str:
         return self._env.get(name, default).strip() or default
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         raw = self._env.get(name, "").strip()
         if not raw:
             return default
@@ -53,7 +53,7 @@ class _Env:
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
-    def float(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float) -> float:
         raw = self._env.get(name, "").strip()
         if not raw:
             return default
@@ -62,7 +62,7 @@ class _Env:
         except ValueError:
             raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         raw = self._env.get(name, "").strip().lower()
         if not raw:
             return default
@@ -127,6 +127,7 @@ class Settings:
     shutdown_timeout_seconds: int = 120
     log_dir: str = "./logs"
     debug: bool = False
+    skip_migrate: bool = False
 
     @property
     def is_master(self) -> bool:
@@ -140,54 +141,56 @@ class Settings:
             merged.update(os.environ)
             environ = merged
         env = _Env(environ)
-        session_secret = env.str("SESSION_SECRET")
+        session_secret = env.text("SESSION_SECRET")
         generated = not session_secret
         settings = cls(
-            port=env.int("PORT", 3000),
-            host=env.str("HOST", "0.0.0.0"),
-            sql_dsn=env.str("SQL_DSN"),
-            sqlite_path=env.str("SQLITE_PATH", DEFAULT_SQLITE_PATH),
-            log_sql_dsn=env.str("LOG_SQL_DSN"),
-            sql_max_idle_conns=env.int("SQL_MAX_IDLE_CONNS", 100),
-            sql_max_open_conns=env.int("SQL_MAX_OPEN_CONNS", 1000),
-            sql_max_lifetime=env.int("SQL_MAX_LIFETIME", 60),
-            redis_conn_string=env.str("REDIS_CONN_STRING"),
-            redis_pool_size=env.int("REDIS_POOL_SIZE", 10),
-            sync_frequency=env.int("SYNC_FREQUENCY", 60),
-            memory_cache_enabled=env.bool("MEMORY_CACHE_ENABLED", False),
-            batch_update_enabled=env.bool("BATCH_UPDATE_ENABLED", False),
-            batch_update_interval=env.int("BATCH_UPDATE_INTERVAL", 5),
-            node_type=env.str("NODE_TYPE", "master").lower(),
-            node_name=env.str("NODE_NAME") or env.str("HOSTNAME") or socket.gethostname(),
-            frontend_base_url=env.str("FRONTEND_BASE_URL"),
+            port=env.integer("PORT", 3000),
+            host=env.text("HOST", "0.0.0.0"),
+            sql_dsn=env.text("SQL_DSN"),
+            sqlite_path=env.text("SQLITE_PATH", DEFAULT_SQLITE_PATH),
+            log_sql_dsn=env.text("LOG_SQL_DSN"),
+            sql_max_idle_conns=env.integer("SQL_MAX_IDLE_CONNS", 100),
+            sql_max_open_conns=env.integer("SQL_MAX_OPEN_CONNS", 1000),
+            sql_max_lifetime=env.integer("SQL_MAX_LIFETIME", 60),
+            redis_conn_string=env.text("REDIS_CONN_STRING"),
+            redis_pool_size=env.integer("REDIS_POOL_SIZE", 10),
+            sync_frequency=env.integer("SYNC_FREQUENCY", 60),
+            memory_cache_enabled=env.flag("MEMORY_CACHE_ENABLED", False),
+            batch_update_enabled=env.flag("BATCH_UPDATE_ENABLED", False),
+            batch_update_interval=env.integer("BATCH_UPDATE_INTERVAL", 5),
+            node_type=env.text("NODE_TYPE", "master").lower(),
+            node_name=env.text("NODE_NAME") or env.text("HOSTNAME") or socket.gethostname(),
+            frontend_base_url=env.text("FRONTEND_BASE_URL"),
             session_secret=session_secret or secrets.token_urlsafe(32),
             session_secret_generated=generated,
-            crypto_secret=env.str("CRYPTO_SECRET") or session_secret,
-            session_cookie_secure=env.bool("SESSION_COOKIE_SECURE", False),
-            relay_timeout=env.int("RELAY_TIMEOUT", 0),
-            streaming_timeout=env.int("STREAMING_TIMEOUT", 300),
-            max_request_body_mb=env.int("MAX_REQUEST_BODY_MB", 128),
-            force_stream_option=env.bool("FORCE_STREAM_OPTION", True),
-            count_token=env.bool("CountToken", True),
-            get_media_token=env.bool("GET_MEDIA_TOKEN", True),
-            get_media_token_not_stream=env.bool("GET_MEDIA_TOKEN_NOT_STREAM", False),
-            azure_default_api_version=env.str("AZURE_DEFAULT_API_VERSION", "2025-04-01-preview"),
-            gemini_safety_setting=env.str("GEMINI_SAFETY_SETTING", "BLOCK_NONE"),
-            cohere_safety_setting=env.str("COHERE_SAFETY_SETTING", "NONE"),
-            dify_debug=env.bool("DIFY_DEBUG", True),
-            update_task=env.bool("UPDATE_TASK", True),
-            channel_update_frequency=env.int("CHANNEL_UPDATE_FREQUENCY", 0),
-            channel_test_frequency=env.int("CHANNEL_TEST_FREQUENCY", 0),
-            polling_interval=env.int("POLLING_INTERVAL", 0),
-            generate_default_token=env.bool("GENERATE_DEFAULT_TOKEN", False),
-            error_log_enabled=env.bool("ERROR_LOG_ENABLED", False),
+            crypto_secret=env.text("CRYPTO_SECRET") or session_secret,
+            session_cookie_secure=env.flag("SESSION_COOKIE_SECURE", False),
+            relay_timeout=env.integer("RELAY_TIMEOUT", 0),
+            streaming_timeout=env.integer("STREAMING_TIMEOUT", 300),
+            max_request_body_mb=env.integer("MAX_REQUEST_BODY_MB", 128),
+            force_stream_option=env.flag("FORCE_STREAM_OPTION", True),
+            count_token=env.flag("CountToken", True),
+            get_media_token=env.flag("GET_MEDIA_TOKEN", True),
+            get_media_token_not_stream=env.flag("GET_MEDIA_TOKEN_NOT_STREAM", False),
+            azure_default_api_version=env.text("AZURE_DEFAULT_API_VERSION", "2025-04-01-preview"),
+            gemini_safety_setting=env.text("GEMINI_SAFETY_SETTING", "BLOCK_NONE"),
+            cohere_safety_setting=env.text("COHERE_SAFETY_SETTING", "NONE"),
+            dify_debug=env.flag("DIFY_DEBUG", True),
+            update_task=env.flag("UPDATE_TASK", True),
+            channel_update_frequency=env.integer("CHANNEL_UPDATE_FREQUENCY", 0),
+            channel_test_frequency=env.integer("CHANNEL_TEST_FREQUENCY", 0),
+            polling_interval=env.integer("POLLING_INTERVAL", 0),
+            generate_default_token=env.flag("GENERATE_DEFAULT_TOKEN", False),
+            error_log_enabled=env.flag("ERROR_LOG_ENABLED", False),
             global_api_rate_limit=_rate_limit(env, "GLOBAL_API_RATE_LIMIT", 360, 180),
             global_web_rate_limit=_rate_limit(env, "GLOBAL_WEB_RATE_LIMIT", 120, 180),
             critical_rate_limit=_rate_limit(env, "CRITICAL_RATE_LIMIT", 20, 1200),
-            trusted_proxies=env.str("TRUSTED_PROXIES"),
-            shutdown_timeout_seconds=env.int("SHUTDOWN_TIMEOUT_SECONDS", 120),
-            log_dir=env.str("LOG_DIR", "./logs"),
-            debug=env.bool("DEBUG", False),
+            trusted_proxies=env.text("TRUSTED_PROXIES"),
+            shutdown_timeout_seconds=env.integer("SHUTDOWN_TIMEOUT_SECONDS", 120),
+            log_dir=env.text("LOG_DIR", "./logs"),
+            debug=env.flag("DEBUG", False),
+            # Internal: set by `clinx serve --workers N` after the parent has upgraded the schema once.
+            skip_migrate=env.flag("CLINX_SKIP_MIGRATE", False),
         )
         settings.check()
         return settings
@@ -225,7 +228,7 @@ class Settings:
 
 def _rate_limit(env: _Env, prefix: str, count: int, duration: int) -> RateLimit:
     return RateLimit(
-        enabled=env.bool(f"{prefix}_ENABLE", True),
-        count=env.int(prefix, count),
-        duration=env.int(f"{prefix}_DURATION", duration),
+        enabled=env.flag(f"{prefix}_ENABLE", True),
+        count=env.integer(prefix, count),
+        duration=env.integer(f"{prefix}_DURATION", duration),
     )

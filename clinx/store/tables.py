@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     false,
     text,
 )
@@ -28,11 +29,11 @@ main_metadata = MetaData(naming_convention=_NAMING)
 log_metadata = MetaData(naming_convention=_NAMING)
 
 
-def _zero() -> object:
+def _zero() -> TextClause:
     return text("0")
 
 
-def _empty() -> object:
+def _empty() -> TextClause:
     return text("''")
 
 

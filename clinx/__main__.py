@@ -1,0 +1,3 @@
+from clinx.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Management API: New API's /api/* routes with the {success, message, data} envelope."""

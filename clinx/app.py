@@ -1,0 +1,114 @@
+"""The composition root: ``create_app`` builds settings, databases, cache, options and routes, and owns the
+lifespan (schema upgrade on the master node, option loading, periodic sync)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clinx.api import docs_routes
+from clinx.api.envelope import clinx_error_handler, http_error_handler, validation_error_handler
+from clinx.api.routes import all_routers
+from clinx.app_state import AppState
+from clinx.auth.sessions import SessionSigner
+from clinx.cache.base import Cache
+from clinx.cache.memory import MemoryCache
+from clinx.config.live import LiveOptions
+from clinx.config.option_keys import build_registry
+from clinx.config.settings import Settings
+from clinx.core.clock import Clock, SystemClock
+from clinx.core.errors import ClinxError
+from clinx.store.engine import open_databases
+from clinx.store.migrate import upgrade_all
+from clinx.store.repos import options as options_repo
+from clinx.store.repos import setups as setups_repo
+
+log = logging.getLogger("clinx")
+
+
+def build_cache(settings: Settings) -> Cache:
+    if settings.redis_conn_string:
+        from clinx.cache.redis import RedisCache  # imported only when Redis is configured
+
+        return RedisCache.from_url(settings.redis_conn_string, pool_size=settings.redis_pool_size)
+    return MemoryCache()
+
+
+def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache | None = None) -> AppState:
+    clock = clock or SystemClock()
+    dbs = open_databases(
+        settings.sql_dsn, settings.sqlite_path, settings.log_sql_dsn, max_open=settings.sql_max_open_conns
+    )
+    return AppState(
+        settings=settings,
+        dbs=dbs,
+        cache=cache or build_cache(settings),
+        options=LiveOptions(build_registry()),
+        sessions=SessionSigner(settings.session_secret),
+        clock=clock,
+        start_time=clock.now(),
+    )
+
+
+async def startup(state: AppState) -> None:
+    """Upgrade the schema (master only), adopt an existing root account, load options."""
+    if state.settings.is_master and not state.settings.skip_migrate:
+        await upgrade_all(state.dbs.main, state.dbs.logs)
+        if await setups_repo.adopt_existing_root(state.dbs.main, state.version, state.clock.now()):
+            log.info("existing root account found: setup marked as done")
+    if not await state.cache.ping():
+        raise ClinxError("Redis (REDIS_CONN_STRING) does not answer; check the URL or unset it")
+    state.options.replace(await options_repo.load_all(state.dbs.main))
+
+
+async def _sync_loop(state: AppState) -> None:
+    """Reload options every SYNC_FREQUENCY seconds so edits made on other nodes apply here."""
+    while True:
+        await asyncio.sleep(state.settings.sync_frequency)
+        try:
+            state.options.replace(await options_repo.load_all(state.dbs.main))
+        except Exception:  # a transient DB error must not kill the loop; the next round retries
+            log.exception("option sync failed")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, cache: Cache | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    state = build_state(settings, clock=clock, cache=cache)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await startup(state)
+        sync = asyncio.create_task(_sync_loop(state))
+        try:
+            yield
+        finally:
+            sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sync
+            await state.cache.close()
+            await state.dbs.dispose()
+
+    app = FastAPI(
+        title="Clinx",
+        version=state.version,
+        description="LLM gateway and AI asset manager, compatible with New API's management and relay APIs.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.clinx = state
+    app.add_exception_handler(ClinxError, clinx_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    for router in all_routers():
+        app.include_router(router)
+    docs_routes.mount(app)
+    return app

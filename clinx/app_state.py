@@ -1,0 +1,25 @@
+"""The typed state every route and background job shares; built once in ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clinx import __version__
+from clinx.auth.sessions import SessionSigner
+from clinx.cache.base import Cache
+from clinx.config.live import LiveOptions
+from clinx.config.settings import Settings
+from clinx.core.clock import Clock
+from clinx.store.engine import Databases
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    dbs: Databases
+    cache: Cache
+    options: LiveOptions
+    sessions: SessionSigner
+    clock: Clock
+    start_time: int
+    version: str = field(default=f"v{__version__}")

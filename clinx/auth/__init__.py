@@ -1,0 +1,1 @@
+"""Authentication and authorisation: passwords, generated keys, signed sessions, role checks."""

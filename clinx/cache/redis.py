@@ -1,0 +1,75 @@
+"""Redis cache backend (REDIS_CONN_STRING), shared by every worker and node."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+# Subtract only when the stored value covers the amount; one round trip, atomic on the server.
+_DECR_IF_ENOUGH = """
+local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+if tonumber(v) < tonumber(ARGV[1]) then return nil end
+return redis.call('DECRBY', KEYS[1], ARGV[1])
+"""
+
+# INCRBY and set the expiry only when the key was created by this call.
+_INCR_WITH_TTL = """
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 and v == tonumber(ARGV[1]) and redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return v
+"""
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, client: Redis, *, prefix: str = "") -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._decr_if_enough = client.register_script(_DECR_IF_ENOUGH)
+        self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 10, prefix: str = "") -> RedisCache:
+        client = Redis.from_url(url, max_connections=max(pool_size, 10), socket_connect_timeout=5)
+        return cls(client, prefix=prefix)
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    async def get(self, key: str) -> bytes | None:
+        return cast("bytes | None", await self._redis.get(self._k(key)))
+
+    async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        if ttl is None:
+            await self._redis.set(self._k(key), value)
+        else:
+            await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)))
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        return int(await self._redis.delete(*(self._k(k) for k in keys)))
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        ttl_ms = 0 if ttl is None else max(1, int(ttl * 1000))
+        result: Any = await self._incr_with_ttl(keys=[self._k(key)], args=[amount, ttl_ms])
+        return int(result)
+
+    async def decr_if_enough(self, key: str, amount: int) -> int | None:
+        result: Any = await self._decr_if_enough(keys=[self._k(key)], args=[amount])
+        return None if result is None else int(result)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()

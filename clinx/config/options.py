@@ -1,0 +1,176 @@
+"""The typed registry of runtime options (New API's ``options`` table) and the immutable snapshot.
+
+Every key New API stores is declared once in ``clinx.config.option_keys`` with its type, default, validator and
+secret flag. Values are strings in the database (as New API stores them); the snapshot parses them once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from clinx.core.errors import ValidationError
+
+OptionKind = Literal["str", "int", "float", "bool", "json"]
+Validator = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    key: str
+    kind: OptionKind
+    default: str
+    secret: bool = False
+    validate: Validator | None = None
+    description: str = ""
+
+    def parse(self, raw: str) -> Any:
+        """Parse a stored string into its typed value; raise ValidationError on a bad value."""
+        try:
+            value = _PARSERS[self.kind](raw)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"option {self.key} expects {_KIND_HINT[self.kind]}, got {raw!r}") from exc
+        if self.validate is not None:
+            self.validate(value)
+        return value
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0", ""}:
+        return False
+    raise ValueError(raw)
+
+
+def _parse_json(raw: str) -> Any:
+    if raw.strip() == "":
+        return None
+    return json.loads(raw)
+
+
+def _parse_int(raw: str) -> int:
+    return int(raw.strip() or "0")
+
+
+def _parse_float(raw: str) -> float:
+    return float(raw.strip() or "0")
+
+
+_PARSERS: dict[OptionKind, Callable[[str], Any]] = {
+    "str": str,
+    "int": _parse_int,
+    "float": _parse_float,
+    "bool": _parse_bool,
+    "json": _parse_json,
+}
+_KIND_HINT = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": '"true" or "false"',
+    "json": "JSON text",
+}
+
+
+def is_secret_key(key: str) -> bool:
+    """New API omits keys ending in Token, Secret or Key from GET /api/option/."""
+    return key.endswith(("Token", "Secret", "Key")) or key.endswith(("_secret", ".client_secret"))
+
+
+class OptionRegistry:
+    def __init__(self, specs: Iterable[OptionSpec]) -> None:
+        self._specs: dict[str, OptionSpec] = {}
+        for spec in specs:
+            if spec.key in self._specs:
+                raise ValueError(f"option {spec.key} declared twice")
+            self._specs[spec.key] = spec
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._specs
+
+    def __iter__(self) -> Any:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def get(self, key: str) -> OptionSpec | None:
+        return self._specs.get(key)
+
+    def spec(self, key: str) -> OptionSpec:
+        spec = self._specs.get(key)
+        if spec is None:
+            raise ValidationError(f"unknown option {key!r}")
+        return spec
+
+    def defaults(self) -> dict[str, str]:
+        return {s.key: s.default for s in self._specs.values()}
+
+    def normalise(self, key: str, value: Any) -> str:
+        """Turn a value sent by a client (string, bool or number) into the stored string, validated."""
+        spec = self.spec(key)
+        if isinstance(value, bool):
+            raw = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            raw = str(value)
+        elif isinstance(value, str):
+            raw = value
+        elif isinstance(value, (dict, list)) and spec.kind == "json":
+            raw = json.dumps(value, ensure_ascii=False)
+        else:
+            raise ValidationError(f"option {key} must be sent as a string")
+        spec.parse(raw)
+        return raw
+
+    def snapshot(self, stored: Mapping[str, str], version: int = 0) -> OptionsSnapshot:
+        """Defaults overlaid with stored values. Unknown stored keys are kept as raw text (forward compatible);
+        a stored value that no longer parses falls back to the default rather than breaking the start."""
+        raw = self.defaults()
+        raw.update(stored)
+        typed: dict[str, Any] = {}
+        for key, value in raw.items():
+            spec = self._specs.get(key)
+            if spec is None:
+                typed[key] = value
+                continue
+            try:
+                typed[key] = spec.parse(value)
+            except ValidationError:
+                typed[key] = spec.parse(spec.default)
+        return OptionsSnapshot(MappingProxyType(raw), MappingProxyType(typed), version)
+
+
+@dataclass(frozen=True)
+class OptionsSnapshot:
+    """An immutable view of all options; replaced as a whole when any option changes."""
+
+    raw: Mapping[str, str]
+    values: Mapping[str, Any]
+    version: int = 0
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def get_bool(self, key: str) -> bool:
+        return bool(self.values.get(key, False))
+
+    def get_int(self, key: str) -> int:
+        return int(self.values.get(key) or 0)
+
+    def get_float(self, key: str) -> float:
+        return float(self.values.get(key) or 0.0)
+
+    def get_str(self, key: str) -> str:
+        value = self.values.get(key)
+        return "" if value is None else str(value)
+
+    def get_json(self, key: str) -> Any:
+        return self.values.get(key)
