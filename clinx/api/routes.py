@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from clinx.api import account_routes, setup_routes
+from clinx.api import (
+    account_routes,
+    channels_routes,
+    data_routes,
+    logs_routes,
+    options_routes,
+    pricing_routes,
+    setup_routes,
+    tokens_routes,
+    users_admin_routes,
+)
 
 
 def all_routers() -> list[APIRouter]:
     return [
         setup_routes.router,
         account_routes.router,
+        pricing_routes.router,
+        users_admin_routes.router,
+        tokens_routes.router,
+        channels_routes.router,
+        options_routes.router,
+        logs_routes.router,
+        data_routes.router,
     ]
