@@ -99,3 +99,26 @@ async def search(engine: AsyncEngine, keyword: str, group: str, page: int, page_
 
 async def add_quota(conn: AsyncConnection, user_id: int, delta: int) -> None:
     await conn.execute(update(users).where(users.c.id == user_id).values(quota=users.c.quota + delta))
+
+
+async def change_quota(engine: AsyncEngine, user_id: int, mode: str, value: int) -> int | None:
+    """Add, subtract (never below zero) or override a wallet atomically; returns the balance before, or None
+    when a subtraction would go below zero (nothing changes then)."""
+    async with engine.begin() as conn:
+        before = (
+            await conn.execute(select(users.c.quota).where(users.c.id == user_id, alive(users)).with_for_update())
+        ).scalar_one_or_none()
+        if before is None:
+            return None
+        if mode == "add":
+            stmt = update(users).where(users.c.id == user_id).values(quota=users.c.quota + value)
+        elif mode == "subtract":
+            stmt = (
+                update(users).where(users.c.id == user_id, users.c.quota >= value).values(quota=users.c.quota - value)
+            )
+        else:
+            stmt = update(users).where(users.c.id == user_id).values(quota=value)
+        result = await conn.execute(stmt)
+        if not result.rowcount:
+            return None
+    return int(before)
