@@ -7,8 +7,9 @@ secret flag. Values are strings in the database (as New API stores them); the sn
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -26,16 +27,41 @@ class OptionSpec:
     secret: bool = False
     validate: Validator | None = None
     description: str = ""
+    group: str = ""
 
     def parse(self, raw: str) -> Any:
-        """Parse a stored string into its typed value; raise ValidationError on a bad value."""
+        """Parse a stored string into its typed value; raise ValidationError naming the key on a bad value."""
         try:
             value = _PARSERS[self.kind](raw)
         except (ValueError, TypeError) as exc:
-            raise ValidationError(f"option {self.key} expects {_KIND_HINT[self.kind]}, got {raw!r}") from exc
+            raise ValidationError(f"option {self.key} expects {_KIND_HINT[self.kind]}, got {_clip(raw)}") from exc
         if self.validate is not None:
-            self.validate(value)
+            try:
+                self.validate(value)
+            except ValidationError as exc:
+                raise ValidationError(f"option {self.key}: {exc.message}") from exc
         return value
+
+    def canonical(self, raw: str) -> str:
+        """The stored form of a valid ``raw``: ``true``/``false`` and plain numbers, as New API writes them."""
+        value = self.parse(raw)
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind in ("int", "float"):
+            return format_number(value)
+        return raw
+
+
+def _clip(raw: str, limit: int = 80) -> str:
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
+
+
+def format_number(value: float) -> str:
+    """A number as Go's ``strconv.FormatFloat(v, 'f', -1, 64)`` writes it: ``2`` not ``2.0``, never exponents."""
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    text = repr(value)
+    return format(Decimal(text), "f") if "e" in text else text
 
 
 def _parse_bool(raw: str) -> bool:
@@ -58,7 +84,10 @@ def _parse_int(raw: str) -> int:
 
 
 def _parse_float(raw: str) -> float:
-    return float(raw.strip() or "0")
+    value = float(raw.strip() or "0")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(raw)
+    return value
 
 
 _PARSERS: dict[OptionKind, Callable[[str], Any]] = {
@@ -77,9 +106,13 @@ _KIND_HINT = {
 }
 
 
+_SECRET_SUFFIXES = ("Token", "Secret", "Key", "secret", "api_key")
+
+
 def is_secret_key(key: str) -> bool:
-    """New API omits keys ending in Token, Secret or Key from GET /api/option/."""
-    return key.endswith(("Token", "Secret", "Key")) or key.endswith(("_secret", ".client_secret"))
+    """New API omits keys ending in Token, Secret, Key (and dotted ``…secret`` / ``…api_key``) from
+    GET /api/option/; they are write-only."""
+    return key.endswith(_SECRET_SUFFIXES)
 
 
 class OptionRegistry:
@@ -93,7 +126,7 @@ class OptionRegistry:
     def __contains__(self, key: object) -> bool:
         return key in self._specs
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[OptionSpec]:
         return iter(self._specs.values())
 
     def __len__(self) -> int:
@@ -117,15 +150,14 @@ class OptionRegistry:
         if isinstance(value, bool):
             raw = "true" if value else "false"
         elif isinstance(value, (int, float)):
-            raw = str(value)
+            raw = format_number(value)
         elif isinstance(value, str):
             raw = value
         elif isinstance(value, (dict, list)) and spec.kind == "json":
-            raw = json.dumps(value, ensure_ascii=False)
+            raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         else:
             raise ValidationError(f"option {key} must be sent as a string")
-        spec.parse(raw)
-        return raw
+        return spec.canonical(raw)
 
     def snapshot(self, stored: Mapping[str, str], version: int = 0) -> OptionsSnapshot:
         """Defaults overlaid with stored values. Unknown stored keys are kept as raw text (forward compatible);

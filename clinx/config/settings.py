@@ -29,8 +29,9 @@ def load_dotenv(path: Path) -> dict[str, str]:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        # As in godotenv: a quoted value ends at its closing quote; " #" starts a comment after an unquoted one.
+        value = value[1:end] if end > 0 else value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
     return values
 
