@@ -18,6 +18,8 @@ from clinx.api.envelope import clinx_error_handler, http_error_handler, validati
 from clinx.api.routes import all_routers
 from clinx.app_state import AppState
 from clinx.auth.sessions import SessionSigner
+from clinx.billing.tokens import warm_up
+from clinx.billing.usage_log import UsageLogWriter
 from clinx.cache.base import Cache
 from clinx.cache.memory import MemoryCache
 from clinx.config.live import LiveOptions
@@ -25,6 +27,11 @@ from clinx.config.option_keys import build_registry
 from clinx.config.settings import Settings
 from clinx.core.clock import Clock, SystemClock
 from clinx.core.errors import ClinxError
+from clinx.relay.adaptors.registry import AdaptorRegistry
+from clinx.relay.pipeline import Relay
+from clinx.relay.routes import relay_routes
+from clinx.relay.upstream import Upstream
+from clinx.routing.index import ChannelIndex
 from clinx.store.engine import open_databases
 from clinx.store.migrate import upgrade_all
 from clinx.store.repos import options as options_repo
@@ -46,14 +53,30 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
     dbs = open_databases(
         settings.sql_dsn, settings.sqlite_path, settings.log_sql_dsn, max_open=settings.sql_max_open_conns
     )
+    cache = cache or build_cache(settings)
+    options = LiveOptions(build_registry())
+    index = ChannelIndex()
+    relay = Relay(
+        settings=settings,
+        main=dbs.main,
+        cache=cache,
+        options=options,
+        clock=clock,
+        index=index,
+        writer=UsageLogWriter(dbs.logs, dbs.main),
+        upstream=Upstream(),
+        adaptors=AdaptorRegistry(settings.azure_default_api_version),
+    )
     return AppState(
         settings=settings,
         dbs=dbs,
-        cache=cache or build_cache(settings),
-        options=LiveOptions(build_registry()),
+        cache=cache,
+        options=options,
         sessions=SessionSigner(settings.session_secret),
         clock=clock,
         start_time=clock.now(),
+        index=index,
+        relay=relay,
     )
 
 
@@ -66,14 +89,28 @@ async def startup(state: AppState) -> None:
     if not await state.cache.ping():
         raise ClinxError("Redis (REDIS_CONN_STRING) does not answer; check the URL or unset it")
     state.options.replace(await options_repo.load_all(state.dbs.main))
+    await state.index.reload(state.dbs.main)
+    await state.relay.upstream.open()
+    state.relay.writer.start()
+    await asyncio.to_thread(warm_up)
+
+
+async def shutdown(state: AppState) -> None:
+    """Finish in-flight settlements, drain the usage-log writer, close pools."""
+    await state.relay.drain()
+    await state.relay.writer.close()
+    await state.relay.upstream.close()
+    await state.cache.close()
+    await state.dbs.dispose()
 
 
 async def _sync_loop(state: AppState) -> None:
-    """Reload options every SYNC_FREQUENCY seconds so edits made on other nodes apply here."""
+    """Reload options and channels every SYNC_FREQUENCY seconds so edits made on other nodes apply here."""
     while True:
         await asyncio.sleep(state.settings.sync_frequency)
         try:
             state.options.replace(await options_repo.load_all(state.dbs.main))
+            await state.index.reload(state.dbs.main)
         except Exception:  # a transient DB error must not kill the loop; the next round retries
             log.exception("option sync failed")
 
@@ -92,8 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             sync.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sync
-            await state.cache.close()
-            await state.dbs.dispose()
+            await shutdown(state)
 
     app = FastAPI(
         title="Clinx",
@@ -110,5 +146,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for router in all_routers():
         app.include_router(router)
+    app.router.routes.extend(relay_routes())
     docs_routes.mount(app)
     return app

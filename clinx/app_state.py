@@ -10,6 +10,8 @@ from clinx.cache.base import Cache
 from clinx.config.live import LiveOptions
 from clinx.config.settings import Settings
 from clinx.core.clock import Clock
+from clinx.relay.pipeline import Relay
+from clinx.routing.index import ChannelIndex
 from clinx.store.engine import Databases
 
 
@@ -22,4 +24,6 @@ class AppState:
     sessions: SessionSigner
     clock: Clock
     start_time: int
+    index: ChannelIndex
+    relay: Relay
     version: str = field(default=f"v{__version__}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from clinx.api.deps import Body, State, UserCaller
 from clinx.api.envelope import JSONBody, fail, ok
 from clinx.api.serialize import user_out
+from clinx.auth.key_cache import forget_user
 from clinx.auth.keys import new_access_token, new_aff_code
 from clinx.auth.passwords import check_password_policy, hash_password, verify_password
 from clinx.auth.sessions import COOKIE_NAME, MAX_AGE, SessionData
@@ -131,6 +132,7 @@ async def delete_self(state: State, caller: UserCaller) -> JSONBody:
     if caller.role >= Role.ROOT:
         return fail("不能删除超级管理员账户")
     await users_repo.soft_delete(state.dbs.main, caller.id)
+    await forget_user(state.cache, caller.id)
     response = ok()
     response.delete_cookie(COOKIE_NAME, path="/")
     return response

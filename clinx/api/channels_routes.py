@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from clinx.api import channel_schemas as schemas
 from clinx.api.deps import AdminCaller, Body, RootCaller, State
 from clinx.api.envelope import JSONBody, ok
+from clinx.app_state import AppState
 from clinx.config.default_prices import default_prices
 from clinx.core.enums import ChannelStatus
 from clinx.core.errors import NotFoundError, ValidationError
@@ -18,6 +19,13 @@ from clinx.store.repos import channels as channels_repo
 from clinx.store.rows import page_args
 
 router = APIRouter(prefix="/api/channel", tags=["channels"])
+
+
+async def _reindex(state: AppState) -> None:
+    """Channel writes apply to routing at once on this node (other nodes pick them up on their next sync)."""
+    await state.index.reload(state.dbs.main)
+
+
 NOT_FOUND = "渠道不存在 (no channel with this id)"
 
 Page = Annotated[int | None, Query(alias="p")]
@@ -122,6 +130,7 @@ async def reveal_key(state: State, _: RootCaller, channel_id: ChannelId) -> JSON
 async def create_channels(state: State, _: AdminCaller, body: Body) -> JSONBody:
     rows = schemas.creation_rows(body, state.clock.now())
     await channels_repo.create_many(state.dbs.main, rows)
+    await _reindex(state)
     return ok()
 
 
@@ -141,6 +150,7 @@ async def update_channel(state: State, _: AdminCaller, body: Body) -> JSONBody:
     row = await channels_repo.update_fields(state.dbs.main, channel_id, schemas.update_values(body, existing))
     if row is None:
         raise NotFoundError(NOT_FOUND)
+    await _reindex(state)
     return ok(schemas.channel_out(row))
 
 
@@ -151,36 +161,45 @@ async def set_status(state: State, _: AdminCaller, channel_id: ChannelId, body: 
         raise ValidationError("status 只能是 1、2 或 3 (status must be 1 enabled, 2 disabled or 3 auto-disabled)")
     if not await channels_repo.set_status(state.dbs.main, channel_id, int(status)):
         raise NotFoundError(NOT_FOUND)
+    await _reindex(state)
     return ok()
 
 
 @router.delete("/disabled", summary="Delete every disabled channel (status 2 or 3)")
 async def delete_disabled(state: State, _: AdminCaller) -> JSONBody:
-    return ok(await channels_repo.delete_disabled(state.dbs.main))
+    result = await channels_repo.delete_disabled(state.dbs.main)
+    await _reindex(state)
+    return ok(result)
 
 
 @router.delete("/{channel_id:int}", summary="Delete a channel and its abilities")
 async def delete_channel(state: State, _: AdminCaller, channel_id: ChannelId) -> JSONBody:
     if not await channels_repo.delete_many(state.dbs.main, [channel_id]):
         raise NotFoundError(NOT_FOUND)
+    await _reindex(state)
     return ok()
 
 
 @router.post("/batch", summary="Delete channels by id; data = how many")
 async def delete_batch(state: State, _: AdminCaller, body: Body) -> JSONBody:
-    return ok(await channels_repo.delete_many(state.dbs.main, schemas.id_list(body)))
+    result = await channels_repo.delete_many(state.dbs.main, schemas.id_list(body))
+    await _reindex(state)
+    return ok(result)
 
 
 @router.post("/batch/tag", summary="Set (or clear with null) the tag of channels by id")
 async def tag_batch(state: State, _: AdminCaller, body: Body) -> JSONBody:
     ids = schemas.id_list(body)
-    return ok(await channels_repo.set_tag(state.dbs.main, ids, schemas.optional_tag(body.get("tag"))))
+    result = await channels_repo.set_tag(state.dbs.main, ids, schemas.optional_tag(body.get("tag")))
+    await _reindex(state)
+    return ok(result)
 
 
 @router.post("/tag/disabled", summary="Disable every channel of a tag")
 async def disable_tag(state: State, _: AdminCaller, body: Body) -> JSONBody:
     status = int(ChannelStatus.MANUALLY_DISABLED)
     await channels_repo.edit_by_tag(state.dbs.main, schemas.tag_of(body), {"status": status})
+    await _reindex(state)
     return ok()
 
 
@@ -188,6 +207,7 @@ async def disable_tag(state: State, _: AdminCaller, body: Body) -> JSONBody:
 async def enable_tag(state: State, _: AdminCaller, body: Body) -> JSONBody:
     status = int(ChannelStatus.ENABLED)
     await channels_repo.edit_by_tag(state.dbs.main, schemas.tag_of(body), {"status": status})
+    await _reindex(state)
     return ok()
 
 
@@ -195,12 +215,14 @@ async def enable_tag(state: State, _: AdminCaller, body: Body) -> JSONBody:
 async def edit_tag(state: State, _: AdminCaller, body: Body) -> JSONBody:
     values = schemas.tag_edit_values(body)
     await channels_repo.edit_by_tag(state.dbs.main, schemas.tag_of(body), values)
+    await _reindex(state)
     return ok()
 
 
 @router.post("/fix", summary="Rebuild the abilities routing index from the channels")
 async def fix_abilities(state: State, _: AdminCaller) -> JSONBody:
     count = await channels_repo.rebuild_abilities(state.dbs.main)
+    await _reindex(state)
     return ok({"success": count, "fails": 0})
 
 
@@ -223,4 +245,5 @@ async def copy_channel(
     new_id = await channels_repo.copy(state.dbs.main, channel_id, changes)
     if new_id is None:
         raise NotFoundError(NOT_FOUND)
+    await _reindex(state)
     return ok({"id": new_id})

@@ -15,6 +15,7 @@ from clinx.api.deps import AdminCaller, Body, Caller, State
 from clinx.api.envelope import JSONBody, ok
 from clinx.api.serialize import user_out
 from clinx.app_state import AppState
+from clinx.auth.key_cache import forget_user
 from clinx.auth.keys import new_aff_code
 from clinx.auth.passwords import check_password_policy, hash_password
 from clinx.core.enums import LogType, Role, UserStatus
@@ -172,6 +173,7 @@ async def update_user(state: State, caller: AdminCaller, body: Body) -> JSONBody
     values = _update_values(body, target)
     if values:
         await users_repo.update_fields(state.dbs.main, user_id, values)
+        await forget_user(state.cache, user_id)
     if "quota" in values and values["quota"] != int(target["quota"] or 0):
         before, after = format_quota(state, int(target["quota"] or 0)), format_quota(state, values["quota"])
         await _manage_log(state, caller, target, f"管理员将用户额度从 {before}修改为 {after}")
@@ -185,6 +187,7 @@ async def delete_user(state: State, caller: AdminCaller, user_id: int) -> JSONBo
         raise ForbiddenError("无法删除超级管理员用户")
     _check_can_act_on(caller, target)
     await users_repo.soft_delete(state.dbs.main, user_id)
+    await forget_user(state.cache, user_id)
     return ok()
 
 
@@ -203,6 +206,7 @@ async def manage_user(state: State, caller: AdminCaller, body: Body) -> JSONBody
         return ok({"role": int(target["role"]), "status": int(target["status"]), "quota": int(target["quota"] or 0)})
     changes = _manage_changes(caller, action, role, status)
     await users_repo.update_fields(state.dbs.main, user_id, changes)
+    await forget_user(state.cache, user_id)
     if action == "delete":
         return ok()
     return ok({"role": changes.get("role", role), "status": changes.get("status", status)})
@@ -240,6 +244,7 @@ async def _add_quota(state: AppState, caller: Caller, target: Row, body: dict[st
     if mode not in {"add", "subtract", "override"}:
         raise ValidationError("mode must be add, subtract or override")
     before = await users_repo.change_quota(state.dbs.main, int(target["id"]), mode, value)
+    await forget_user(state.cache, int(target["id"]))
     if before is None:
         raise ValidationError("用户额度不足，无法扣减 (the user's quota is lower than the amount to subtract)")
     after = {"add": before + value, "subtract": before - value, "override": value}[mode]

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clinx import __version__
 from clinx.auth.keys import new_aff_code
 from clinx.auth.passwords import hash_password
 from clinx.config.settings import Settings
 from clinx.core.clock import SystemClock
 from clinx.core.enums import Role, UserStatus
-from clinx.store.engine import open_databases
+from clinx.store.engine import Connection, open_databases
 from clinx.store.migrate import upgrade_all
 from clinx.store.repos import setups as setups_repo
 from clinx.store.repos import users as users_repo
-from clinx.store.rows import alive
-from clinx.store.tables import users
 
 ROOT_INITIAL_QUOTA = 100_000_000
 
 
-async def create_root(conn: AsyncConnection, username: str, password: str, now: int) -> int:
+async def create_root(conn: Connection, username: str, password: str, now: int) -> int:
     """Insert the root user as New API's setup wizard does (role 100, quota 100,000,000, "Root User")."""
     return await users_repo.create(
         conn,
@@ -48,21 +43,10 @@ async def set_root_password(settings: Settings, username: str, password: str) ->
     try:
         await upgrade_all(dbs.main, dbs.logs)
         async with dbs.main.begin() as conn:
-            root = (
-                await conn.execute(
-                    select(users.c.id, users.c.username)
-                    .where(users.c.role == int(Role.ROOT), alive(users))
-                    .order_by(users.c.id)
-                    .limit(1)
-                )
-            ).first()
+            root = await users_repo.first_root(conn)
             if root is not None:
-                await conn.execute(
-                    update(users)
-                    .where(users.c.id == root.id)
-                    .values(password=hash_password(password), auth_version=users.c.auth_version + 1)
-                )
-                return False, str(root.username)
+                await users_repo.reset_password(conn, int(root["id"]), hash_password(password))
+                return False, str(root["username"])
             await create_root(conn, username, password, now)
         await setups_repo.adopt_existing_root(dbs.main, f"v{__version__}", now)
         return True, username

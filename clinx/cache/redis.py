@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 # Subtract only when the stored value covers the amount; one round trip, atomic on the server.
@@ -15,10 +15,12 @@ if tonumber(v) < tonumber(ARGV[1]) then return nil end
 return redis.call('DECRBY', KEYS[1], ARGV[1])
 """
 
-# INCRBY and set the expiry only when the key was created by this call.
+# INCRBY and set the expiry only when the key was created by this call (an existing key, even one holding 0
+# without an expiry, keeps its own).
 _INCR_WITH_TTL = """
+local existed = redis.call('EXISTS', KEYS[1])
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
-if tonumber(ARGV[2]) > 0 and v == tonumber(ARGV[1]) and redis.call('PTTL', KEYS[1]) < 0 then
+if existed == 0 and tonumber(ARGV[2]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return v
@@ -35,9 +37,13 @@ class RedisCache:
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, prefix: str = "") -> RedisCache:
-        client = Redis.from_url(url, max_connections=max(pool_size, 10), socket_connect_timeout=5)
-        return cls(client, prefix=prefix)
+    def from_url(cls, url: str, *, pool_size: int = 10, prefix: str = "", wait: float = 20) -> RedisCache:
+        """A client whose pool makes callers wait (up to ``wait`` seconds) for a free connection when all
+        ``pool_size`` are busy; the plain pool would fail the request with "Too many connections" instead."""
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max(pool_size, 10), timeout=wait, socket_connect_timeout=5
+        )
+        return cls(Redis.from_pool(pool), prefix=prefix)
 
     def _k(self, key: str) -> str:
         return self._prefix + key

@@ -41,3 +41,63 @@ class Price:
         if self.group_ratio == 0:
             return True
         return self.model_price == 0 if self.per_call else self.model_ratio == 0
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What the relay needs of a channel, parsed once when the channel index is built."""
+
+    id: int
+    type: int
+    name: str
+    key: str
+    base_url: str
+    group: str
+    priority: int
+    weight: int
+    status: int = 1
+    auto_ban: bool = True
+    other: str = ""
+    organization: str = ""
+    test_model: str = ""
+    model_mapping: tuple[tuple[str, str], ...] = ()
+    status_code_mapping: tuple[tuple[int, int], ...] = ()
+    param_override: str = ""
+    header_override: tuple[tuple[str, str], ...] = ()
+    system_prompt: str = ""
+    system_prompt_override: bool = False
+    thinking_to_content: bool = False
+    pass_through_body: bool = False
+    models: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        """Multi-key channels hold one key per line."""
+        return [k.strip() for k in self.key.splitlines() if k.strip()] or [self.key]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API key as the relay sees it (cached; quota is authoritative only in the store)."""
+
+    id: int
+    user_id: int
+    key: str
+    name: str
+    status: int
+    expired_time: int
+    remain_quota: int
+    unlimited_quota: bool
+    model_limits: frozenset[str] | None
+    allow_ips: tuple[str, ...]
+    group: str
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    group: str
+    status: int
+    role: int
+    quota: int
+    setting: str = ""

@@ -17,12 +17,6 @@ from clinx.core.errors import ConfigError
 
 DatabaseKind = Literal["sqlite", "postgres", "mysql"]
 
-_GO_MYSQL = re.compile(
-    r"^(?:(?P<user>[^:@/]*)(?::(?P<password>[^@]*))?@)?"
-    r"(?:(?P<proto>tcp|unix)\((?P<addr>[^)]*)\))?"
-    r"/(?P<db>[^?]*)(?:\?(?P<params>.*))?$"
-)
-_MYSQL_PASS_THROUGH = {"charset"}
 _PG_DROPPED = {"sslmode", "timezone", "TimeZone", "connect_timeout", "application_name"}
 
 
@@ -53,7 +47,10 @@ def parse_dsn(dsn: str, sqlite_path: str) -> DatabaseUrl:
 def _sqlite(path_with_params: str) -> DatabaseUrl:
     path, _, query = path_with_params.partition("?")
     params = dict(parse_qsl(query))
-    timeout_ms = int(params.get("_busy_timeout", "30000") or 30000)
+    raw_timeout = params.get("_busy_timeout", "") or "30000"
+    if not raw_timeout.isdigit():
+        raise ConfigError(f"SQLITE_PATH has _busy_timeout={raw_timeout!r}; it must be milliseconds, e.g. 30000")
+    timeout_ms = int(raw_timeout)
     path = path.removeprefix("file:") or "one-api.db"
     url = "sqlite+aiosqlite:///:memory:" if path == ":memory:" else f"sqlite+aiosqlite:///{path}"
     return DatabaseUrl("sqlite", url, {"timeout": timeout_ms / 1000}, sqlite_path=path)
@@ -81,25 +78,52 @@ def _mysql_url(dsn: str) -> DatabaseUrl:
     return DatabaseUrl("mysql", f"mysql+aiomysql://{parts.netloc}{parts.path}{kept}")
 
 
+_MYSQL_DSN_HELP = (
+    "SQL_DSN is not understood: use empty for SQLite, postgres://user:pass@host:5432/db for "
+    "PostgreSQL, or user:pass@tcp(host:3306)/db for MySQL"
+)
+
+
+def _split_go_mysql(dsn: str) -> tuple[str, str, str, str, str, str]:
+    """(user, password, net, addr, db, params), split the way go-sql-driver's ParseDSN does.
+
+    The database follows the *last* ``/`` and the credentials precede the *last* ``@`` before it, so a
+    password may contain ``@``, ``:`` and ``/`` unescaped; the user ends at the first ``:``.
+    """
+    slash = dsn.rfind("/")
+    if slash < 0:
+        raise ConfigError(_MYSQL_DSN_HELP + f" (no '/dbname' in {_masked_go(dsn)!r})")
+    head, tail = dsn[:slash], dsn[slash + 1 :]
+    at = head.rfind("@")
+    creds, target = (head[:at], head[at + 1 :]) if at >= 0 else ("", head)
+    user, _, password = creds.partition(":")
+    net, addr = target, ""
+    if "(" in target:
+        if not target.endswith(")"):
+            raise ConfigError(_MYSQL_DSN_HELP + " (the address must be written as tcp(host:port))")
+        net, _, addr = target[:-1].partition("(")
+    if net not in {"", "tcp", "unix"}:
+        raise ConfigError(_MYSQL_DSN_HELP + f" (unknown network {net!r}: use tcp or unix)")
+    db, _, params = tail.partition("?")
+    return user, password, net, addr, unquote(db), params
+
+
+def _masked_go(dsn: str) -> str:
+    at = dsn.rfind("@")
+    user = dsn[:at].partition(":")[0] if at >= 0 else ""
+    return f"{user}:***@{dsn[at + 1 :]}" if at >= 0 else dsn
+
+
 def _go_mysql(dsn: str) -> DatabaseUrl:
-    match = _GO_MYSQL.match(dsn)
-    if match is None:
-        raise ConfigError(
-            "SQL_DSN is not understood: use empty for SQLite, postgres://user:pass@host:5432/db for "
-            "PostgreSQL, or user:pass@tcp(host:3306)/db for MySQL"
-        )
-    user = unquote(match["user"] or "root")
-    password = match["password"] or ""
-    creds = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    params = dict(parse_qsl(match["params"] or ""))
-    kept = _mysql_params(params)
-    if match["proto"] == "unix":
-        sep = "&" if kept else "?"
-        return DatabaseUrl(
-            "mysql", f"mysql+aiomysql://{creds}@localhost/{match['db']}{kept}{sep}unix_socket={match['addr']}"
-        )
-    addr = match["addr"] or "127.0.0.1:3306"
-    return DatabaseUrl("mysql", f"mysql+aiomysql://{creds}@{addr}/{match['db']}{kept}")
+    user, password, net, addr, db, params = _split_go_mysql(dsn)
+    creds = quote(user or "root", safe="") + (":" + quote(password, safe="") if password else "")
+    kept = _mysql_params(dict(parse_qsl(params)))
+    db = quote(db, safe="")
+    if net == "unix":
+        socket = addr or "/tmp/mysql.sock"
+        return DatabaseUrl("mysql", f"mysql+aiomysql://{creds}@localhost/{db}{kept}&unix_socket={quote(socket)}")
+    addr = addr or "127.0.0.1:3306"
+    return DatabaseUrl("mysql", f"mysql+aiomysql://{creds}@{addr}/{db}{kept}")
 
 
 def _mysql_params(params: dict[str, str]) -> str:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from clinx.store.dsn import DatabaseKind, DatabaseUrl, parse_dsn
+
+# Other layers name engines and connections through these aliases: only clinx/store imports SQLAlchemy.
+Engine: TypeAlias = AsyncEngine
+Connection: TypeAlias = AsyncConnection
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,17 @@ async def change_quota(engine: AsyncEngine, user_id: int, mode: str, value: int)
         if not result.rowcount:
             return None
     return int(before)
+
+
+async def first_root(conn: AsyncConnection) -> Row | None:
+    query = select(users).where(users.c.role >= 100, alive(users)).order_by(users.c.id).limit(1)
+    return await fetch_one(conn, query)
+
+
+async def reset_password(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    """Set a new hash and bump the auth version, which ends every session of the user."""
+    await conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(password=password_hash, auth_version=users.c.auth_version + 1, access_token=None)
+    )

@@ -1,0 +1,84 @@
+"""OpenAI and every OpenAI-compatible provider: the request goes out as the client sent it (model mapped,
+overrides applied) to ``base_url + /v1/...``, and the answer comes back untouched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinx.core.enums import ChannelType as T
+from clinx.core.types import ChannelInfo, Usage
+from clinx.relay.endpoints import SPECS, Endpoint
+
+DEFAULT_BASE_URLS: dict[int, str] = {
+    T.OPENAI: "https://api.openai.com",
+    T.OLLAMA: "http://localhost:11434",
+    T.OPENAI_MAX: "https://api.openaimax.com",
+    T.OHMYGPT: "https://api.ohmygpt.com",
+    T.AILS: "https://api.caipacity.com",
+    T.AIPROXY: "https://api.aiproxy.io",
+    T.API2GPT: "https://api.api2gpt.com",
+    T.AIGC2D: "https://api.aigc2d.com",
+    T.AI360: "https://api.360.cn",
+    T.OPENROUTER: "https://openrouter.ai/api",
+    T.FASTGPT: "https://fastgpt.run/api/openapi",
+    T.MOONSHOT: "https://api.moonshot.cn",
+    T.LINGYIWANWU: "https://api.lingyiwanwu.com",
+    T.SILICONFLOW: "https://api.siliconflow.cn",
+    T.MISTRAL: "https://api.mistral.ai",
+    T.DEEPSEEK: "https://api.deepseek.com",
+    T.MOKAAI: "https://api.moka.ai",
+    T.VOLCENGINE: "https://ark.cn-beijing.volces.com",
+    T.BAIDU_V2: "https://qianfan.baidubce.com",
+    T.XAI: "https://api.x.ai",
+    T.PERPLEXITY: "https://api.perplexity.ai",
+    T.SUBMODEL: "https://llm.submodel.ai",
+}
+# Providers whose OpenAI-style path differs from /v1/...
+_PATH_PREFIX: dict[int, str] = {
+    T.VOLCENGINE: "/api/v3",
+    T.BAIDU_V2: "/v2",
+    T.PERPLEXITY: "",
+}
+ALL_ENDPOINTS = frozenset(Endpoint)
+
+
+def usage_from_openai(payload: dict[str, Any]) -> Usage | None:
+    raw = payload.get("usage")
+    if not isinstance(raw, dict):
+        return None
+    prompt = int(raw.get("prompt_tokens") or raw.get("input_tokens") or 0)
+    completion = int(raw.get("completion_tokens") or raw.get("output_tokens") or 0)
+    if not completion and raw.get("total_tokens"):
+        completion = max(0, int(raw["total_tokens"]) - prompt)
+    details = raw.get("prompt_tokens_details") or raw.get("input_tokens_details") or {}
+    cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+    # DeepSeek reports cache hits in its own field.
+    cached = cached or int(raw.get("prompt_cache_hit_tokens") or 0)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
+
+
+class OpenAICompatible:
+    name = "openai"
+    endpoints = ALL_ENDPOINTS
+    stream_usage_option = True
+
+    def default_base_url(self, channel_type: int) -> str:
+        return DEFAULT_BASE_URLS.get(channel_type, "https://api.openai.com")
+
+    def url(self, channel: ChannelInfo, endpoint: Endpoint, upstream_model: str) -> str:
+        path = SPECS[endpoint].path
+        if channel.type == T.CUSTOM:
+            return channel.base_url.replace("{model}", upstream_model)
+        prefix = _PATH_PREFIX.get(channel.type)
+        if prefix is not None:
+            path = prefix + path.removeprefix("/v1")
+        return (channel.base_url or self.default_base_url(channel.type)) + path
+
+    def headers(self, channel: ChannelInfo, key: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {key}"}
+        if channel.organization:
+            headers["OpenAI-Organization"] = channel.organization
+        return headers
+
+    def usage(self, payload: dict[str, Any]) -> Usage | None:
+        return usage_from_openai(payload)

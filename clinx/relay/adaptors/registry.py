@@ -1,0 +1,18 @@
+"""Channel type → adaptor. Adding a provider is one module and one line here; unknown types are treated as
+OpenAI-compatible, as New API does."""
+
+from __future__ import annotations
+
+from clinx.core.enums import ChannelType
+from clinx.relay.adaptors.azure import Azure
+from clinx.relay.adaptors.base import Adaptor
+from clinx.relay.adaptors.openai_compat import OpenAICompatible
+
+
+class AdaptorRegistry:
+    def __init__(self, azure_api_version: str) -> None:
+        self._default: Adaptor = OpenAICompatible()
+        self._by_type: dict[int, Adaptor] = {ChannelType.AZURE: Azure(azure_api_version)}
+
+    def for_type(self, channel_type: int) -> Adaptor:
+        return self._by_type.get(channel_type, self._default)

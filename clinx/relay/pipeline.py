@@ -1,0 +1,272 @@
+"""The relay pipeline: admit (key, group, price, reservation) → pick a channel → send → answer → settle.
+
+Failover: an upstream failure that qualifies is retried on a newly selected channel (attempt *i* uses
+priority tier *i*), up to ``RetryTimes`` extra attempts; a request that finally fails is refunded whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+from starlette.responses import Response, StreamingResponse
+
+from clinx.billing.usage_log import UsageLogWriter
+from clinx.cache.base import Cache
+from clinx.config.live import LiveOptions
+from clinx.config.settings import Settings
+from clinx.core.clock import Clock
+from clinx.core.errors import ClinxError, UpstreamError
+from clinx.core.types import ChannelInfo, Usage
+from clinx.relay import estimate
+from clinx.relay.adaptors.base import UpstreamCall
+from clinx.relay.adaptors.registry import AdaptorRegistry
+from clinx.relay.admission import admit
+from clinx.relay.context import RelayContext, RelayRequest
+from clinx.relay.endpoints import SPECS, Endpoint
+from clinx.relay.errors import RelayUpstreamError, openai_error, parse_upstream_error
+from clinx.relay.health import should_disable, should_retry
+from clinx.relay.settlement import refund, settle
+from clinx.relay.shaping import client_wants_usage, map_model, shape_body
+from clinx.relay.stream import StreamWatcher
+from clinx.relay.upstream import Upstream
+from clinx.routing.index import ChannelIndex
+from clinx.routing.selector import select
+from clinx.store.engine import Engine
+from clinx.store.repos import channels as channels_repo
+
+log = logging.getLogger(__name__)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STREAMING_ENDPOINTS = frozenset({Endpoint.CHAT, Endpoint.COMPLETIONS})
+
+
+@dataclass
+class Relay:
+    settings: Settings
+    main: Engine
+    cache: Cache
+    options: LiveOptions
+    clock: Clock
+    index: ChannelIndex
+    writer: UsageLogWriter
+    upstream: Upstream
+    adaptors: AdaptorRegistry
+    rng: random.Random = field(default_factory=random.Random)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run work that must finish even if the client goes away (settlement); drained at shutdown."""
+        task = asyncio.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background relay task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
+    async def handle(self, request: RelayRequest) -> Response:
+        try:
+            ctx, tiers = await admit(self, request)
+        except ClinxError as error:
+            return self._error(error, request.request_id)
+        return await self._dispatch(ctx, tiers)
+
+    def _error(self, error: ClinxError, request_id: str) -> Response:
+        response = openai_error(error, request_id)
+        response.headers["X-Oneapi-Request-Id"] = request_id
+        return response
+
+    async def _dispatch(self, ctx: RelayContext, tiers: tuple[tuple[ChannelInfo, ...], ...]) -> Response:
+        o = self.options.current
+        retries = 0 if ctx.pinned else max(0, o.get_int("RetryTimes"))
+        attempt = 0
+        while True:
+            channel = select(tiers, attempt, self.rng, exclude=ctx.tried)
+            assert channel is not None  # admit() guarantees at least one tier
+            ctx.channel = channel
+            ctx.tried.append(channel.id)
+            try:
+                upstream = await self._send(ctx, channel)
+                if ctx.request.stream:
+                    return self._stream(ctx, upstream)
+                return await self._complete(ctx, upstream)
+            except ClinxError as error:
+                self._maybe_disable(channel, error)
+                if attempt < retries and should_retry(error, o.get_str("AutomaticRetryStatusCodes")):
+                    attempt += 1
+                    continue
+                await refund(ctx, self.main)
+                return self._error(_mapped(error, channel), ctx.request.request_id)
+
+    def _call(self, ctx: RelayContext, channel: ChannelInfo) -> UpstreamCall:
+        adaptor = self.adaptors.for_type(channel.type)
+        ctx.upstream_model = map_model(ctx.model, channel.model_mapping)
+        key = self.rng.choice(channel.keys())
+        headers = adaptor.headers(channel, key)
+        headers.update(channel.header_override)
+        url = adaptor.url(channel, ctx.request.endpoint, ctx.upstream_model)
+        request = ctx.request
+        if request.form is not None:
+            form = [(n, ctx.upstream_model if n == "model" else v) for n, v in request.form]
+            return UpstreamCall("POST", url, headers, form=form)
+        ask_usage = (
+            self.settings.force_stream_option
+            and adaptor.stream_usage_option
+            and request.endpoint in STREAMING_ENDPOINTS
+        )
+        body = shape_body(
+            request.body or {}, channel, ctx.upstream_model, stream=request.stream, ask_stream_usage=ask_usage
+        )
+        headers["Content-Type"] = "application/json"
+        return UpstreamCall("POST", url, headers, body=orjson.dumps(body))
+
+    async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> aiohttp.ClientResponse:
+        call = self._call(ctx, channel)
+        total = float(self.settings.relay_timeout) or None
+        idle = float(self.settings.streaming_timeout) if ctx.request.stream else total
+        response = await self.upstream.send(call, total=None if ctx.request.stream else total, idle=idle)
+        if response.status >= 400:
+            try:
+                body = await response.read()
+            except aiohttp.ClientError:
+                body = b""
+            finally:
+                response.release()
+            raise parse_upstream_error(response.status, body, response.headers.get("x-request-id", ""))
+        return response
+
+    async def _complete(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
+        try:
+            body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(
+                "上游响应读取失败 (the upstream answer was cut)", code="read_response_body_failed", status=500
+            ) from exc
+        finally:
+            response.release()
+        ctx.first_byte = ctx.first_byte or asyncio.get_running_loop().time()
+        spec = SPECS[ctx.request.endpoint]
+        usage = self._usage_of(ctx, body, binary=spec.binary_response)
+        upstream_id = response.headers.get("x-request-id", "")
+        self.spawn(self._settle(ctx, usage, upstream_id, "ok"))
+        headers = {"X-Oneapi-Request-Id": ctx.request.request_id}
+        media_type = response.headers.get("Content-Type", "application/json")
+        return Response(body, status_code=response.status, media_type=media_type, headers=headers)
+
+    def _usage_of(self, ctx: RelayContext, body: bytes, *, binary: bool) -> Usage:
+        reported: Usage | None = None
+        text = ""
+        if not binary:
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                payload = None
+            if isinstance(payload, dict):
+                reported = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0).usage(payload)
+                text = _reply_text(payload)
+        if reported is not None and (reported.prompt_tokens or reported.completion_tokens):
+            return reported
+        return Usage(
+            prompt_tokens=ctx.prompt_estimate,
+            completion_tokens=estimate.completion_tokens(ctx.model, text),
+            estimated=True,
+        )
+
+    def _stream(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
+        adaptor = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0)
+        watcher = StreamWatcher(adaptor.usage, forward_usage=client_wants_usage(ctx.request.body or {}))
+        upstream_id = response.headers.get("x-request-id", "")
+
+        async def body() -> AsyncIterator[bytes]:
+            status = "upstream_cut"
+            loop = asyncio.get_running_loop()
+            try:
+                async for chunk in response.content.iter_any():
+                    if not ctx.first_byte:
+                        ctx.first_byte = loop.time()
+                    out = watcher.feed(chunk)
+                    if out:
+                        yield out
+                status = "ok" if watcher.done else "upstream_cut"
+            except (TimeoutError, aiohttp.ServerTimeoutError):
+                status = "timeout"
+            except aiohttp.ClientError:
+                status = "upstream_cut"
+            except BaseException:
+                status = "client_gone"  # cancelled by the server when the client disconnected
+                raise
+            finally:
+                response.close()
+                self.spawn(self._settle(ctx, self._stream_usage(ctx, watcher), upstream_id, status))
+
+        headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id}
+        return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+    def _stream_usage(self, ctx: RelayContext, watcher: StreamWatcher) -> Usage:
+        if watcher.usage is not None and (watcher.usage.prompt_tokens or watcher.usage.completion_tokens):
+            return watcher.usage
+        return Usage(
+            prompt_tokens=ctx.prompt_estimate,
+            completion_tokens=estimate.completion_tokens(ctx.model, watcher.delivered_text()),
+            estimated=True,
+        )
+
+    async def _settle(self, ctx: RelayContext, usage: Usage, upstream_id: str, stream_status: str) -> None:
+        await settle(
+            ctx,
+            usage,
+            main=self.main,
+            writer=self.writer,
+            now=self.clock.now(),
+            upstream_request_id=upstream_id,
+            stream_status=stream_status,
+            log_consume=self.options.current.get_bool("LogConsumeEnabled"),
+        )
+
+    def _maybe_disable(self, channel: ChannelInfo, error: ClinxError) -> None:
+        o = self.options.current
+        if not (o.get_bool("AutomaticDisableChannelEnabled") and channel.auto_ban):
+            return
+        if should_disable(error, o.get_str("AutomaticDisableStatusCodes"), o.get_str("AutomaticDisableKeywords")):
+            self.spawn(self._disable(channel, error.message))
+
+    async def _disable(self, channel: ChannelInfo, reason: str) -> None:
+        await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
+        await self.index.reload(self.main)
+        log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _mapped(error: ClinxError, channel: ChannelInfo) -> ClinxError:
+    """Apply the channel's status_code_mapping to an upstream error's status."""
+    if isinstance(error, RelayUpstreamError) and channel.status_code_mapping:
+        mapped = dict(channel.status_code_mapping).get(error.status)
+        if mapped:
+            error.status = mapped
+    return error
+
+
+def _reply_text(payload: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for choice in payload.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message") or {}
+        for key in ("content", "reasoning_content"):
+            if isinstance(message.get(key), str):
+                parts.append(message[key])
+        if isinstance(choice.get("text"), str):
+            parts.append(choice["text"])
+    if isinstance(payload.get("text"), str):  # audio transcription
+        parts.append(payload["text"])
+    return "".join(parts)

@@ -1,0 +1,122 @@
+"""Relay routes (thin): read the request — size limit, JSON or multipart, model, stream flag — and hand it to
+the pipeline. Errors here are the caller's (bad JSON 400, too large 413) and use OpenAI's error shape."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from clinx.auth.api_keys import read_key
+from clinx.core.errors import ClinxError, ValidationError
+from clinx.relay.context import RelayRequest
+from clinx.relay.endpoints import SPECS, Endpoint
+from clinx.relay.errors import openai_error
+from clinx.relay.pipeline import Relay
+
+
+def new_request_id() -> str:
+    """New API's shape: a timestamp then random digits, sortable by time."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + str(secrets.randbelow(10**9)).zfill(9)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def relay_of(request: Request) -> Relay:
+    relay: Relay = request.app.state.clinx.relay
+    return relay
+
+
+async def read_body(request: Request, limit_mb: int) -> bytes:
+    limit = limit_mb * 1024 * 1024
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ValidationError(
+            f"请求体过大 (the request body is over {limit_mb} MB)", code="read_request_body_failed", status=413
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError(
+                f"请求体过大 (the request body is over {limit_mb} MB)", code="read_request_body_failed", status=413
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ValidationError(
+            "请求体不是有效的 JSON (the request body is not valid JSON)", code="invalid_request_body"
+        ) from None
+    if not isinstance(body, dict):
+        raise ValidationError(
+            "请求体必须是 JSON 对象 (the request body must be a JSON object)", code="invalid_request_body"
+        )
+    return body
+
+
+async def _form_fields(request: Request) -> list[tuple[str, Any]]:
+    form = await request.form()
+    fields: list[tuple[str, Any]] = []
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            fields.append((name, (value.filename or "file", await value.read(), value.content_type or "")))
+        else:
+            fields.append((name, value))
+    return fields
+
+
+async def build_request(request: Request, endpoint: Endpoint, relay: Relay, request_id: str) -> RelayRequest:
+    spec = SPECS[endpoint]
+    if spec.multipart:
+        form = await _form_fields(request)
+        model = next((str(v) for n, v in form if n == "model"), "") or spec.default_model
+        body: dict[str, Any] | None = None
+        stream = False
+    else:
+        body = parse_json(await read_body(request, relay.settings.max_request_body_mb))
+        form = None
+        model = str(body.get("model") or spec.default_model)
+        stream = bool(body.get("stream")) and spec.streams
+    return RelayRequest(
+        endpoint=endpoint,
+        model=model,
+        body=body,
+        form=form,
+        stream=stream,
+        client_ip=client_ip(request),
+        request_id=request_id,
+        raw_key=read_key(request.headers, request.query_params),
+    )
+
+
+def endpoint_handler(endpoint: Endpoint) -> Any:
+    async def handler(request: Request) -> Response:
+        relay = relay_of(request)
+        request_id = new_request_id()
+        try:
+            relay_request = await build_request(request, endpoint, relay, request_id)
+        except ClinxError as error:
+            return openai_error(error, request_id)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        return await relay.handle(relay_request)
+
+    return handler
+
+
+def relay_routes() -> list[BaseRoute]:
+    return [Route(SPECS[e].path, endpoint_handler(e), methods=["POST"]) for e in Endpoint]
