@@ -102,3 +102,16 @@ def require(role: Role) -> Any:
 UserCaller = Annotated[Caller, require(Role.COMMON)]
 AdminCaller = Annotated[Caller, require(Role.ADMIN)]
 RootCaller = Annotated[Caller, require(Role.ROOT)]
+
+
+async def optional_caller(request: Request, state: State) -> Caller | None:
+    """The logged-in caller when valid credentials are sent; None for anonymous visitors (public pages)."""
+    if not request.cookies.get(COOKIE_NAME) and not request.headers.get("Authorization"):
+        return None
+    try:
+        return await _identify(request, state)
+    except AuthError:  # bad credentials on a public page just mean "anonymous"
+        return None
+
+
+MaybeCaller = Annotated[Caller | None, Depends(optional_caller)]

@@ -5,35 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from clinx.api.deps import AdminCaller, Caller, State, UserCaller, _identify
+from clinx.api.deps import AdminCaller, Caller, MaybeCaller, State, UserCaller
 from clinx.api.envelope import JSONBody, ok
-from clinx.auth.sessions import COOKIE_NAME
 from clinx.config.default_prices import default_prices
 from clinx.config.options import OptionsSnapshot
-from clinx.core.errors import AuthError
 from clinx.store.repos import model_catalog
 
 router = APIRouter(prefix="/api", tags=["pricing"])
 
 UNSET_MODEL_RATIO = 37.5  # New API's sentinel ratio for a model without a configured ratio
 OWN_GROUP_DESC = "用户分组"  # New API's description of a user's own group missing from UserUsableGroups
-
-
-async def optional_caller(request: Request, state: State) -> Caller | None:
-    """The logged-in caller when credentials are sent and valid; ``None`` for anonymous visitors."""
-    if not request.cookies.get(COOKIE_NAME) and not request.headers.get("Authorization"):
-        return None
-    try:
-        return await _identify(request, state)
-    except AuthError:  # the pricing page is public: bad credentials just mean "anonymous"
-        return None
-
-
-MaybeCaller = Annotated[Caller | None, Depends(optional_caller)]
 
 
 def _json_map(options: OptionsSnapshot, key: str) -> dict[str, Any] | None:
