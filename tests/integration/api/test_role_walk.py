@@ -8,6 +8,7 @@ ship without a decision on who may call it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -115,7 +116,7 @@ async def test_role_walk(app: RunningApp, root: Session, level: int) -> None:
     routes = [(m, p) for (m, p), need in LEVELS.items() if need == level]
     for method, path in routes:
         url = _concrete(path)
-        kwargs = {"json": {}} if method in {"POST", "PUT"} else {}
+        kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PUT"} else {}
         anonymous = await app.client.request(method, url, **kwargs)
         assert anonymous.status_code == 401, (method, path, anonymous.text)
         assert anonymous.json()["success"] is False
@@ -135,6 +136,6 @@ async def test_public_routes_answer_anonymous_callers(app: RunningApp) -> None:
     for (method, path), need in LEVELS.items():
         if need != PUBLIC:
             continue
-        kwargs = {"json": {}} if method in {"POST", "PUT"} else {}
+        kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PUT"} else {}
         r = await app.client.request(method, _concrete(path), **kwargs)
         assert r.status_code not in (401, 403) and r.status_code < 500, (method, path, r.text)
