@@ -95,16 +95,31 @@ async def settle(engine: AsyncEngine, account: Account, reserved: int, actual: i
 
     A cheaper call returns the difference. A dearer one takes the extra only as far as key and wallet cover
     it (never below zero): the charge is then capped, and the caller logs the amount returned here, so the
-    logs always sum to what was taken.
+    logs always sum to what was taken. Rows are always locked in the same order — key, wallet, channel — so
+    concurrent reservations and settlements cannot deadlock.
     """
-    charged = actual
     async with engine.begin() as conn:
         extra = actual - reserved
-        if extra < 0:
-            await _give(conn, account, -extra)
-        elif extra > 0:
-            charged = reserved + await _take_up_to(conn, account, extra)
-        await _record_spend(conn, account, charged, channel_id)
+        charged = reserved + await _take_up_to(conn, account, extra) if extra > 0 else actual
+        give_back = max(0, reserved - actual)
+        if account.token_id:
+            values = {"used_quota": tokens.c.used_quota + charged}
+            if account.charge_token and give_back:
+                values["remain_quota"] = tokens.c.remain_quota + give_back
+            await conn.execute(update(tokens).where(tokens.c.id == account.token_id).values(**values))
+        await conn.execute(
+            update(users)
+            .where(users.c.id == account.user_id)
+            .values(
+                quota=users.c.quota + give_back,
+                used_quota=users.c.used_quota + charged,
+                request_count=users.c.request_count + 1,
+            )
+        )
+        if channel_id and charged:
+            await conn.execute(
+                update(channels).where(channels.c.id == channel_id).values(used_quota=channels.c.used_quota + charged)
+            )
     return charged
 
 
@@ -119,19 +134,3 @@ async def _take_up_to(conn: AsyncConnection, account: Account, wanted: int) -> i
         except Shortfall:
             continue  # a concurrent charge got there first: look again
     return 0
-
-
-async def _record_spend(conn: AsyncConnection, account: Account, charged: int, channel_id: int) -> None:
-    await conn.execute(
-        update(users)
-        .where(users.c.id == account.user_id)
-        .values(used_quota=users.c.used_quota + charged, request_count=users.c.request_count + 1)
-    )
-    if account.token_id:
-        await conn.execute(
-            update(tokens).where(tokens.c.id == account.token_id).values(used_quota=tokens.c.used_quota + charged)
-        )
-    if channel_id and charged:
-        await conn.execute(
-            update(channels).where(channels.c.id == channel_id).values(used_quota=channels.c.used_quota + charged)
-        )

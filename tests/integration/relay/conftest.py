@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.support.app import Session
 from tests.support.gateway import Gateway, serving
@@ -25,6 +26,7 @@ MOCK_BEHAVIOURS = (
     "mock-tool",
     "mock-cached",
 )
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 RATIOS: dict[str, float] = {
     "gpt-4o-mini": 0.075,
     "gpt-4o": 1.25,
