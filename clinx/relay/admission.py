@@ -3,9 +3,11 @@ reservation that protects the balance. Everything here runs before any byte goes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from clinx.auth import api_keys
+from clinx.billing.images import image_call_multiplier
 from clinx.billing.price_table import group_ratio, normalise_model, resolve_price
 from clinx.billing.pricing import reservation_for
 from clinx.core.enums import ChannelStatus, Role
@@ -13,6 +15,7 @@ from clinx.core.errors import ChannelError, ForbiddenError, QuotaError, Validati
 from clinx.core.types import ChannelInfo, Price, TokenInfo, UserInfo
 from clinx.relay import estimate
 from clinx.relay.context import RelayContext, RelayRequest
+from clinx.relay.endpoints import Endpoint
 from clinx.store.repos import wallet
 
 if TYPE_CHECKING:
@@ -92,6 +95,8 @@ async def admit(relay: Relay, request: RelayRequest) -> tuple[RelayContext, Tier
         api_keys.check_model(token, request.model, normalise_model(request.model))
     group = _group(relay, token, user, request)
     price = _price(relay, request.model, group, user)
+    if request.endpoint == Endpoint.IMAGES and price.model_price is not None:
+        price = replace(price, model_price=price.model_price * image_call_multiplier(request.model, request.body))
     tiers = _tiers(relay, group, request.model, pin)
     account = wallet.Account(
         user_id=user.id, token_id=token.id if token else 0, charge_token=token is not None and not token.unlimited_quota
