@@ -15,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinx.api import docs_routes
 from clinx.api.envelope import clinx_error_handler, http_error_handler, validation_error_handler
+from clinx.api.rate_limit_middleware import RateLimitMiddleware
 from clinx.api.routes import all_routers
 from clinx.app_state import AppState
 from clinx.auth.sessions import SessionSigner
+from clinx.billing.ledger import QuotaLedger
 from clinx.billing.tokens import warm_up
 from clinx.billing.usage_log import UsageLogWriter
 from clinx.cache.base import Cache
@@ -28,7 +30,9 @@ from clinx.config.settings import Settings
 from clinx.core.clock import Clock, SystemClock
 from clinx.core.errors import ClinxError
 from clinx.relay.adaptors.registry import AdaptorRegistry
+from clinx.relay.info_routes import info_routes
 from clinx.relay.pipeline import Relay
+from clinx.relay.playground import playground_routes
 from clinx.relay.routes import relay_routes
 from clinx.relay.upstream import Upstream
 from clinx.routing.index import ChannelIndex
@@ -64,6 +68,7 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
         clock=clock,
         index=index,
         writer=UsageLogWriter(dbs.logs, dbs.main),
+        ledger=QuotaLedger(dbs.main),
         upstream=Upstream(),
         adaptors=AdaptorRegistry(settings.azure_default_api_version),
     )
@@ -92,12 +97,14 @@ async def startup(state: AppState) -> None:
     await state.index.reload(state.dbs.main)
     await state.relay.upstream.open()
     state.relay.writer.start()
+    state.relay.ledger.start()
     await asyncio.to_thread(warm_up)
 
 
 async def shutdown(state: AppState) -> None:
     """Finish in-flight settlements, drain the usage-log writer, close pools."""
     await state.relay.drain()
+    await state.relay.ledger.close()
     await state.relay.writer.close()
     await state.relay.upstream.close()
     await state.cache.close()
@@ -141,11 +148,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         openapi_url="/api/openapi.json",
     )
     app.state.clinx = state
+    app.add_middleware(RateLimitMiddleware, settings=state.settings, cache=state.cache)
     app.add_exception_handler(ClinxError, clinx_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for router in all_routers():
         app.include_router(router)
     app.router.routes.extend(relay_routes())
+    app.router.routes.extend(info_routes())
+    app.router.routes.extend(playground_routes())
     docs_routes.mount(app)
     return app

@@ -8,6 +8,7 @@ from typing import Any, TypeGuard
 
 from clinx.core.enums import ChannelStatus
 from clinx.core.errors import ValidationError
+from clinx.core.model_owners import CREATED, owner_of
 from clinx.store.rows import Row
 
 CHANNEL_FIELDS = (
@@ -319,22 +320,6 @@ def tag_edit_values(body: dict[str, Any]) -> Row:
     return values
 
 
-_OWNERS = (
-    ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt", "openai"),
-    ("dall-e", "openai"), ("text-", "openai"), ("whisper", "openai"), ("tts-", "openai"), ("davinci", "openai"),
-    ("babbage", "openai"), ("omni-", "openai"), ("claude", "anthropic"), ("gemini", "google"), ("gemma", "google"),
-    ("imagen", "google"), ("palm", "google"), ("chat-bison", "google"), ("embedding-gecko", "google"),
-    ("ernie", "baidu"), ("glm", "zhipu"), ("chatglm", "zhipu"), ("cogview", "zhipu"), ("qwen", "ali"),
-    ("deepseek", "deepseek"), ("moonshot", "moonshot"), ("kimi", "moonshot"), ("yi-", "lingyiwanwu"),
-    ("hunyuan", "tencent"), ("spark", "xunfei"), ("abab", "minimax"), ("minimax", "minimax"),
-    ("mistral", "mistral"), ("mixtral", "mistral"), ("codestral", "mistral"), ("command", "cohere"),
-    ("grok", "xai"), ("llama", "meta"), ("doubao", "volcengine"), ("jina", "jina"), ("suno", "suno"),
-    ("mj_", "midjourney"), ("swap_face", "midjourney"), ("@cf/", "cloudflare"), ("360", "360"),
-)  # fmt: skip
-
-
 def model_item(name: str) -> dict[str, Any]:
     """One entry of GET /api/channel/models, in New API's OpenAI-style list form."""
-    lower = name.lower()
-    owner = next((who for prefix, who in _OWNERS if lower.startswith(prefix)), "custom")
-    return {"id": name, "object": "model", "created": 1626777600, "owned_by": owner}
+    return {"id": name, "object": "model", "created": CREATED, "owned_by": owner_of(name)}

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from clinx.api import (
     account_routes,
+    channel_health_routes,
     channels_routes,
     data_routes,
     logs_routes,
@@ -24,6 +25,7 @@ def all_routers() -> list[APIRouter]:
         pricing_routes.router,
         users_admin_routes.router,
         tokens_routes.router,
+        channel_health_routes.router,
         channels_routes.router,
         options_routes.router,
         logs_routes.router,

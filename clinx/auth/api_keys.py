@@ -116,13 +116,14 @@ async def load_user(engine: Engine, cache: Cache, user_id: int, ttl: float) -> U
     return user
 
 
-def check_token(token: TokenInfo | None, now: int) -> TokenInfo:
-    """Status, expiry and quota of a key (401 on failure, New API's messages)."""
+def check_token(token: TokenInfo | None, now: int, *, held: int = 0) -> TokenInfo:
+    """Status, expiry and quota of a key (401 on failure, New API's messages). ``held`` is the key's quota
+    leased by this process, which the stored ``remain_quota`` no longer shows."""
     if token is None:
         raise AuthError("无效的令牌 (invalid API key)")
     if token.status == TokenStatus.EXPIRED or (token.expired_time != -1 and token.expired_time < now):
         raise AuthError("该令牌已过期 (this API key has expired)")
-    if token.status == TokenStatus.EXHAUSTED or (not token.unlimited_quota and token.remain_quota <= 0):
+    if token.status == TokenStatus.EXHAUSTED or (not token.unlimited_quota and token.remain_quota + held <= 0):
         masked = f"sk-{token.key[:3]}***{token.key[-3:]}"
         raise AuthError(f"[{masked}] 该令牌额度已用尽 (this API key's quota is used up)")
     if token.status != TokenStatus.ENABLED:

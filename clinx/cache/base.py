@@ -33,6 +33,15 @@ class Cache(Protocol):
         """
         ...
 
+    async def hit_window(self, key: str, now: float, limit: int, window: float, *, record: bool = True) -> bool:
+        """Sliding-window log of event times: True when fewer than ``limit`` (≥ 1) events were logged in the
+        ``window`` seconds before ``now`` (an event at ``now - window`` no longer counts).
+
+        When True and ``record``, an event is logged at ``now`` (atomically with the check); a False answer changes
+        nothing. Only the newest ``limit`` times are kept, and the key expires ``window`` seconds after the last one.
+        """
+        ...
+
     async def ping(self) -> bool:
         """True when the backend answers."""
         ...

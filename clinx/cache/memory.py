@@ -75,6 +75,19 @@ class MemoryCache:
         self._data[key] = (str(value).encode(), self._data[key][1])
         return value
 
+    async def hit_window(self, key: str, now: float, limit: int, window: float, *, record: bool = True) -> bool:
+        raw = self._live(key)
+        # Newest first, as the Redis list; at most ``limit`` entries, so parsing stays bounded.
+        times = [float(t) for t in raw.split()] if raw else []
+        if len(times) >= limit and now - times[limit - 1] < window:
+            return False
+        if record:
+            if raw is None:
+                self._evict_if_full()
+            kept = [now, *times[: limit - 1]]
+            self._data[key] = (" ".join(map(repr, kept)).encode(), self._expiry(window))
+        return True
+
     async def ping(self) -> bool:
         return True
 

@@ -26,6 +26,22 @@ end
 return v
 """
 
+# Sliding-window log (newest first): refuse when the limit-th newest time is still inside the window; otherwise
+# log ``now`` when asked, keep the newest ``limit`` and expire the list a window after the last event.
+_HIT_WINDOW = """
+local limit = tonumber(ARGV[2])
+if redis.call('LLEN', KEYS[1]) >= limit then
+  local oldest = tonumber(redis.call('LINDEX', KEYS[1], limit - 1))
+  if oldest and tonumber(ARGV[1]) - oldest < tonumber(ARGV[3]) then return 0 end
+end
+if ARGV[4] == '1' then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], 0, limit - 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+return 1
+"""
+
 
 class RedisCache:
     name = "redis"
@@ -35,6 +51,7 @@ class RedisCache:
         self._prefix = prefix
         self._decr_if_enough = client.register_script(_DECR_IF_ENOUGH)
         self._incr_with_ttl = client.register_script(_INCR_WITH_TTL)
+        self._hit_window = client.register_script(_HIT_WINDOW)
 
     @classmethod
     def from_url(cls, url: str, *, pool_size: int = 10, prefix: str = "", wait: float = 20) -> RedisCache:
@@ -70,6 +87,12 @@ class RedisCache:
     async def decr_if_enough(self, key: str, amount: int) -> int | None:
         result: Any = await self._decr_if_enough(keys=[self._k(key)], args=[amount])
         return None if result is None else int(result)
+
+    async def hit_window(self, key: str, now: float, limit: int, window: float, *, record: bool = True) -> bool:
+        window_ms = max(1, int(window * 1000))
+        args: list[str | int] = [repr(float(now)), limit, repr(float(window)), "1" if record else "0", window_ms]
+        result: Any = await self._hit_window(keys=[self._k(key)], args=args)
+        return int(result) == 1
 
     async def ping(self) -> bool:
         try:

@@ -33,7 +33,9 @@ async def _caller(relay: Relay, request: RelayRequest) -> tuple[TokenInfo | None
     if not request.raw_key:
         raise ForbiddenError("未提供令牌 (no API key was sent)", status=401)
     key, pin = api_keys.split_key(request.raw_key)
-    token = api_keys.check_token(await api_keys.load_token(relay.main, relay.cache, key, ttl), relay.clock.now())
+    loaded = await api_keys.load_token(relay.main, relay.cache, key, ttl)
+    held = relay.ledger.held("token", loaded.id) if loaded else 0
+    token = api_keys.check_token(loaded, relay.clock.now(), held=held)
     user = api_keys.check_user(await api_keys.load_user(relay.main, relay.cache, token.user_id, ttl))
     api_keys.check_ip(token, request.client_ip)
     if pin is not None and user.role < Role.ADMIN:
@@ -109,7 +111,7 @@ async def admit(relay: Relay, request: RelayRequest) -> tuple[RelayContext, Tier
         ctx.prompt_estimate, estimate.max_output_tokens(request.body), price, o.get_int("PreConsumedQuota")
     )
     try:
-        await wallet.reserve(relay.main, account, amount)
+        await relay.ledger.reserve(account, amount)
     except wallet.Shortfall as short:
         if short.on_token:
             raise QuotaError(

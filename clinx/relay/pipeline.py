@@ -17,6 +17,7 @@ import aiohttp
 import orjson
 from starlette.responses import Response, StreamingResponse
 
+from clinx.billing.ledger import QuotaLedger
 from clinx.billing.usage_log import UsageLogWriter
 from clinx.cache.base import Cache
 from clinx.config.live import LiveOptions
@@ -55,6 +56,7 @@ class Relay:
     clock: Clock
     index: ChannelIndex
     writer: UsageLogWriter
+    ledger: QuotaLedger
     upstream: Upstream
     adaptors: AdaptorRegistry
     rng: random.Random = field(default_factory=random.Random)
@@ -72,8 +74,10 @@ class Relay:
             log.error("background relay task failed", exc_info=task.exception())
 
     async def drain(self) -> None:
+        """Finish every settlement in flight, then write spend counters and give back every lease."""
         while self.background:
             await asyncio.gather(*list(self.background), return_exceptions=True)
+        await self.ledger.flush(return_all=True)
 
     async def handle(self, request: RelayRequest) -> Response:
         try:
@@ -106,7 +110,7 @@ class Relay:
                 if attempt < retries and should_retry(error, o.get_str("AutomaticRetryStatusCodes")):
                     attempt += 1
                     continue
-                await refund(ctx, self.main)
+                refund(ctx, self.ledger)
                 return self._error(_mapped(error, channel), ctx.request.request_id)
 
     def _call(self, ctx: RelayContext, channel: ChannelInfo) -> UpstreamCall:
@@ -226,7 +230,7 @@ class Relay:
         await settle(
             ctx,
             usage,
-            main=self.main,
+            ledger=self.ledger,
             writer=self.writer,
             now=self.clock.now(),
             upstream_request_id=upstream_id,

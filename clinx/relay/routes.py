@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from clinx.auth.api_keys import read_key
+from clinx.auth.rate_limit import gate_model_request
 from clinx.core.errors import ClinxError, ValidationError
 from clinx.relay.context import RelayRequest
 from clinx.relay.endpoints import SPECS, Endpoint
@@ -108,12 +109,24 @@ def endpoint_handler(endpoint: Endpoint) -> Any:
         relay = relay_of(request)
         request_id = new_request_id()
         try:
+            # Before reading the body, as New API's middleware: a malformed request still counts toward the total.
+            ticket = await gate_model_request(
+                relay.main,
+                relay.cache,
+                relay.clock,
+                relay.options.current,
+                read_key(request.headers, request.query_params),
+                float(relay.settings.sync_frequency),
+            )
             relay_request = await build_request(request, endpoint, relay, request_id)
         except ClinxError as error:
             return openai_error(error, request_id)
         except ClientDisconnect:
             return Response(status_code=499)
-        return await relay.handle(relay_request)
+        response = await relay.handle(relay_request)
+        if ticket is not None and response.status_code < 400:
+            await ticket.succeeded()
+        return response
 
     return handler
 

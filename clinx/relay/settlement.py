@@ -8,13 +8,12 @@ from typing import Any
 
 import orjson
 
+from clinx.billing.ledger import QuotaLedger
 from clinx.billing.pricing import quota_for
 from clinx.billing.usage_log import UsageLogWriter
 from clinx.core.enums import LogType
 from clinx.core.types import Usage
 from clinx.relay.context import RelayContext
-from clinx.store.engine import Engine
-from clinx.store.repos import wallet
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ async def settle(
     ctx: RelayContext,
     usage: Usage,
     *,
-    main: Engine,
+    ledger: QuotaLedger,
     writer: UsageLogWriter,
     now: int,
     upstream_request_id: str = "",
@@ -59,7 +58,7 @@ async def settle(
     """Charge ``usage`` against the reservation; returns the quota charged (what the log row says)."""
     actual = quota_for(usage, ctx.price)
     channel_id = ctx.channel.id if ctx.channel else 0
-    charged = await wallet.settle(main, ctx.account, ctx.reserved, actual, channel_id)
+    charged = await ledger.settle(ctx.account, ctx.reserved, actual, channel_id)
     if charged != actual:
         log.warning("request %s: charge capped at %d of %d (balance ran out)", ctx.request.request_id, charged, actual)
     if not log_consume:
@@ -104,6 +103,6 @@ async def settle(
     return charged
 
 
-async def refund(ctx: RelayContext, main: Engine) -> None:
-    await wallet.refund(main, ctx.account, ctx.reserved)
+def refund(ctx: RelayContext, ledger: QuotaLedger) -> None:
+    ledger.refund(ctx.account, ctx.reserved)
     ctx.reserved = 0

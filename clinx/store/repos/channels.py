@@ -263,3 +263,41 @@ async def copy(engine: AsyncEngine, channel_id: int, changes: Row) -> int | None
 async def rebuild_abilities(engine: AsyncEngine) -> int:
     async with engine.begin() as conn:
         return await abilities_repo.rebuild_all(conn)
+
+
+async def all_channels(engine: AsyncEngine) -> list[Row]:
+    """Every channel whatever its status, key included, by id: what test-all and balance-all walk over."""
+    async with engine.connect() as conn:
+        return await fetch_all(conn, select(channels).order_by(channels.c.id))
+
+
+async def record_test(engine: AsyncEngine, channel_id: int, response_time_ms: int, now: int) -> None:
+    """Note the latency of a channel test and when it ran."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(channels)
+            .where(channels.c.id == channel_id)
+            .values(response_time=max(0, response_time_ms), test_time=now)
+        )
+
+
+async def set_balance(engine: AsyncEngine, channel_id: int, balance: float, now: int) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(channels).where(channels.c.id == channel_id).values(balance=balance, balance_updated_time=now)
+        )
+
+
+async def enable_if_auto_disabled(engine: AsyncEngine, channel_id: int) -> bool:
+    """Re-enable a channel the gateway disabled itself (status 3) and its abilities; a channel disabled by hand
+    stays off. Answers whether it changed."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(channels)
+            .where(channels.c.id == channel_id, channels.c.status == int(ChannelStatus.AUTO_DISABLED))
+            .values(status=int(ChannelStatus.ENABLED))
+        )
+        if not result.rowcount:
+            return False
+        await abilities_repo.set_enabled(conn, [channel_id], True)
+        return True

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
 
 from clinx.core.enums import LogType
-from clinx.store.rows import Page, fetch_all, fetch_page
+from clinx.store.rows import Page, Row, fetch_all, fetch_page
 from clinx.store.tables import channels, logs
 
 DELETE_BATCH = 1000
@@ -111,6 +111,17 @@ async def list_page(engine: AsyncEngine, criteria: LogFilter, page: int, page_si
     query = _newest_first(select(logs).where(*criteria.clauses()))
     async with engine.connect() as conn:
         return await fetch_page(conn, query, page, page_size)
+
+
+async def list_for_token(
+    engine: AsyncEngine, token_id: int, *, log_type: int = LogType.CONSUME, limit: int = 100
+) -> list[Row]:
+    """The newest ``limit`` rows of one API key (of ``log_type``; 0 = every type), newest first."""
+    query = select(logs).where(logs.c.token_id == token_id)
+    if log_type:
+        query = query.where(logs.c.type == int(log_type))
+    async with engine.connect() as conn:
+        return await fetch_all(conn, _newest_first(query).limit(limit))
 
 
 async def search(engine: AsyncEngine, keyword: str, page: int, page_size: int, *, user_id: int = 0) -> Page:

@@ -1,19 +1,26 @@
-"""Atomic quota operations on keys and wallets: reserve before a call, settle or refund after it.
+"""Atomic quota operations on keys and wallets, as used by the quota ledger.
 
-Every change is a conditional UPDATE inside one transaction (``… WHERE quota >= :n``), never a read followed
-by a write, so concurrent requests cannot overspend and no balance goes below zero.
+Two kinds of write, both safe under any concurrency across processes and nodes:
+
+* ``lease`` takes quota out of a balance with a compare-and-set (``… SET q = q - :n WHERE id = :id AND q >= :n``),
+  never a read followed by a blind write, so balances never go below zero and nothing is taken twice;
+* ``apply`` adds back unused leases and records spend counters in one short transaction, locking rows in one
+  fixed order (keys, then wallets, then channels, each by id) so concurrent flushes cannot deadlock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Column, Table, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clinx.store.tables import channels, tokens, users
 
-SETTLE_RETRIES = 5
+Holder = Literal["token", "user"]
+CAS_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -34,103 +41,81 @@ class Shortfall(Exception):
         self.on_token = on_token
 
 
-async def _take(conn: AsyncConnection, account: Account, amount: int) -> None:
-    """Take from key then wallet; if the wallet falls short, put the key's part back before raising, so the
-    transaction is unchanged either way (no savepoint needed)."""
-    if account.charge_token:
-        done = await conn.execute(
-            update(tokens)
-            .where(tokens.c.id == account.token_id, tokens.c.remain_quota >= amount)
-            .values(remain_quota=tokens.c.remain_quota - amount)
+def _column(holder: Holder) -> tuple[Table, Column[Any]]:
+    return (tokens, tokens.c.remain_quota) if holder == "token" else (users, users.c.quota)
+
+
+async def lease(engine: AsyncEngine, holder: Holder, holder_id: int, wanted: int, minimum: int) -> int:
+    """Take up to ``wanted`` (at least ``minimum``) from a key's or wallet's balance; returns what was taken,
+    0 when less than ``minimum`` is there (nothing changes then)."""
+    table, column = _column(holder)
+    for _ in range(CAS_RETRIES):
+        async with engine.begin() as conn:
+            balance = (await conn.execute(select(column).where(table.c.id == holder_id))).scalar_one_or_none()
+            take = min(wanted, max(0, int(balance or 0)))
+            if take < max(minimum, 1):
+                return 0
+            done = await conn.execute(
+                update(table).where(table.c.id == holder_id, column >= take).values({column.name: column - take})
+            )
+            if done.rowcount:
+                return take
+        # a concurrent writer changed the balance between our read and write: read again
+    return 0
+
+
+@dataclass
+class SpendBatch:
+    """Accumulated effects of settled requests, written in one transaction."""
+
+    token_used: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    token_return: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    user_used: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    user_requests: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    user_return: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    channel_used: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    def empty(self) -> bool:
+        return not any(
+            (
+                self.token_used,
+                self.token_return,
+                self.user_used,
+                self.user_requests,
+                self.user_return,
+                self.channel_used,
+            )
         )
-        if not done.rowcount:
-            raise Shortfall(on_token=True)
-    done = await conn.execute(
-        update(users).where(users.c.id == account.user_id, users.c.quota >= amount).values(quota=users.c.quota - amount)
-    )
-    if not done.rowcount:
-        if account.charge_token:
+
+    def merge(self, other: SpendBatch) -> None:
+        for name in ("token_used", "token_return", "user_used", "user_requests", "user_return", "channel_used"):
+            mine: dict[int, int] = getattr(self, name)
+            for key, value in getattr(other, name).items():
+                mine[key] += value
+
+
+async def apply(engine: AsyncEngine, batch: SpendBatch) -> None:
+    async with engine.begin() as conn:
+        for token_id in sorted(set(batch.token_used) | set(batch.token_return)):
+            used, back = batch.token_used.get(token_id, 0), batch.token_return.get(token_id, 0)
             await conn.execute(
                 update(tokens)
-                .where(tokens.c.id == account.token_id)
-                .values(remain_quota=tokens.c.remain_quota + amount)
+                .where(tokens.c.id == token_id)
+                .values(used_quota=tokens.c.used_quota + used, remain_quota=tokens.c.remain_quota + back)
             )
-        raise Shortfall(on_token=False)
-
-
-async def _give(conn: AsyncConnection, account: Account, amount: int) -> None:
-    if account.charge_token:
-        await conn.execute(
-            update(tokens).where(tokens.c.id == account.token_id).values(remain_quota=tokens.c.remain_quota + amount)
-        )
-    await conn.execute(update(users).where(users.c.id == account.user_id).values(quota=users.c.quota + amount))
-
-
-async def reserve(engine: AsyncEngine, account: Account, amount: int) -> None:
-    """Take ``amount`` from key and wallet together, or raise Shortfall and take nothing."""
-    if amount <= 0:
-        return
-    async with engine.begin() as conn:
-        await _take(conn, account, amount)
-
-
-async def refund(engine: AsyncEngine, account: Account, amount: int) -> None:
-    if amount <= 0:
-        return
-    async with engine.begin() as conn:
-        await _give(conn, account, amount)
-
-
-async def _available(conn: AsyncConnection, account: Account) -> int:
-    wallet = (await conn.execute(select(users.c.quota).where(users.c.id == account.user_id))).scalar_one_or_none()
-    available = max(0, int(wallet or 0))
-    if account.charge_token:
-        key = (await conn.execute(select(tokens.c.remain_quota).where(tokens.c.id == account.token_id))).scalar()
-        available = min(available, max(0, int(key or 0)))
-    return available
-
-
-async def settle(engine: AsyncEngine, account: Account, reserved: int, actual: int, channel_id: int) -> int:
-    """Turn a reservation into the real charge and record the spend; returns what was charged.
-
-    A cheaper call returns the difference. A dearer one takes the extra only as far as key and wallet cover
-    it (never below zero): the charge is then capped, and the caller logs the amount returned here, so the
-    logs always sum to what was taken. Rows are always locked in the same order — key, wallet, channel — so
-    concurrent reservations and settlements cannot deadlock.
-    """
-    async with engine.begin() as conn:
-        extra = actual - reserved
-        charged = reserved + await _take_up_to(conn, account, extra) if extra > 0 else actual
-        give_back = max(0, reserved - actual)
-        if account.token_id:
-            values = {"used_quota": tokens.c.used_quota + charged}
-            if account.charge_token and give_back:
-                values["remain_quota"] = tokens.c.remain_quota + give_back
-            await conn.execute(update(tokens).where(tokens.c.id == account.token_id).values(**values))
-        await conn.execute(
-            update(users)
-            .where(users.c.id == account.user_id)
-            .values(
-                quota=users.c.quota + give_back,
-                used_quota=users.c.used_quota + charged,
-                request_count=users.c.request_count + 1,
-            )
-        )
-        if channel_id and charged:
+        for user_id in sorted(set(batch.user_used) | set(batch.user_return) | set(batch.user_requests)):
             await conn.execute(
-                update(channels).where(channels.c.id == channel_id).values(used_quota=channels.c.used_quota + charged)
+                update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    quota=users.c.quota + batch.user_return.get(user_id, 0),
+                    used_quota=users.c.used_quota + batch.user_used.get(user_id, 0),
+                    request_count=users.c.request_count + batch.user_requests.get(user_id, 0),
+                )
             )
-    return charged
-
-
-async def _take_up_to(conn: AsyncConnection, account: Account, wanted: int) -> int:
-    for _ in range(SETTLE_RETRIES):
-        take = min(wanted, await _available(conn, account))
-        if take <= 0:
-            return 0
-        try:
-            await _take(conn, account, take)
-            return take
-        except Shortfall:
-            continue  # a concurrent charge got there first: look again
-    return 0
+        for channel_id in sorted(batch.channel_used):
+            await conn.execute(
+                update(channels)
+                .where(channels.c.id == channel_id)
+                .values(used_quota=channels.c.used_quota + batch.channel_used[channel_id])
+            )

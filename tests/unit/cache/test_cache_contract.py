@@ -207,6 +207,51 @@ async def test_concurrent_incr_counts_every_call(harness: Harness) -> None:
     await harness.assert_expires_after("rate", 60)
 
 
+async def test_hit_window_admits_up_to_the_limit_then_refuses(harness: Harness) -> None:
+    cache = harness.cache
+    assert [await cache.hit_window("w", 100.0, 3, 60) for _ in range(4)] == [True, True, True, False]
+    assert await cache.hit_window("w", 159.0, 3, 60) is False
+    assert await cache.hit_window("w", 160.0, 3, 60) is True  # the three events at 100 left the window
+    await harness.assert_expires_after("w", 60)
+
+
+async def test_hit_window_slides_one_event_at_a_time(harness: Harness) -> None:
+    cache = harness.cache
+    assert await cache.hit_window("w", 0.0, 2, 60)
+    assert await cache.hit_window("w", 30.0, 2, 60)
+    assert await cache.hit_window("w", 59.0, 2, 60) is False
+    assert await cache.hit_window("w", 60.0, 2, 60) is True  # the event at 0 expired; 30 and 60 remain
+    assert await cache.hit_window("w", 89.5, 2, 60) is False
+    assert await cache.hit_window("w", 90.0, 2, 60) is True
+
+
+async def test_hit_window_refusal_and_check_only_log_nothing(harness: Harness) -> None:
+    cache = harness.cache
+    assert await cache.hit_window("w", 10.0, 1, 60, record=False) is True
+    assert await cache.hit_window("w", 10.0, 1, 60, record=False) is True  # a check does not count
+    assert await cache.hit_window("w", 10.0, 1, 60) is True
+    assert await cache.hit_window("w", 50.0, 1, 60) is False
+    # Had the refusal at 50 been logged, 70 would still be inside its window.
+    assert await cache.hit_window("w", 70.0, 1, 60, record=False) is True
+
+
+async def test_hit_window_keeps_only_the_newest_limit_times(harness: Harness) -> None:
+    cache = harness.cache
+    for t in (1.0, 2.0, 3.0):
+        assert await cache.hit_window("w", t, 5, 60)
+    assert await cache.hit_window("w", 4.0, 2, 60) is False  # limit lowered: the 2nd newest (2.0) still counts
+    assert await cache.hit_window("w", 62.0, 2, 60) is True  # 2.0 left the window; 3.0 and 62.0 kept
+    assert await cache.hit_window("w", 62.5, 2, 60) is False
+    if harness.raw is not None:
+        assert await harness.raw.llen(harness.prefix + "w") == 2
+
+
+async def test_concurrent_hit_window_admits_exactly_the_limit(harness: Harness) -> None:
+    cache = harness.cache
+    results = await asyncio.gather(*(cache.hit_window("burst", 500.0, 10, 60) for _ in range(100)))
+    assert results.count(True) == 10
+
+
 async def test_ping_and_close(harness: Harness) -> None:
     assert await harness.cache.ping() is True
     await harness.cache.set("k", b"v")
