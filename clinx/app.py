@@ -154,8 +154,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for router in all_routers():
         app.include_router(router)
-    app.router.routes.extend(relay_routes())
-    app.router.routes.extend(info_routes())
-    app.router.routes.extend(playground_routes())
+    # Relay routes first: they carry the traffic, and Starlette matches routes in order.
+    app.router.routes[0:0] = [*relay_routes(), *info_routes(), *playground_routes()]
     docs_routes.mount(app)
     return app

@@ -105,7 +105,7 @@ async def admit(relay: Relay, request: RelayRequest) -> tuple[RelayContext, Tier
     )
     ctx = RelayContext(request=request, token=token, user=user, group=group, price=price, account=account)
     ctx.pinned = pin is not None
-    ctx.prompt_estimate = estimate.prompt_tokens(request.endpoint, request.model, request.body)
+    ctx.prompt_estimate = estimate.quick_prompt_tokens(request.endpoint, request.model, request.body)
     o = relay.options.current
     amount = reservation_for(
         ctx.prompt_estimate, estimate.max_output_tokens(request.body), price, o.get_int("PreConsumedQuota")

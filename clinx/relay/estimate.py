@@ -16,6 +16,45 @@ def _input_text(value: Any) -> str:
     return ""
 
 
+IMAGE_PART_TOKENS = 765
+
+
+def _content_bytes(content: Any) -> tuple[int, int]:
+    """(UTF-8 bytes of text, number of images) of a message content (string or list of parts)."""
+    if isinstance(content, str):
+        return len(content.encode()), 0
+    size = images = 0
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict):
+                if isinstance(part.get("text"), str):
+                    size += len(part["text"].encode())
+                elif part.get("type") in {"image_url", "image", "input_image"}:
+                    images += 1
+    return size, images
+
+
+def quick_prompt_tokens(endpoint: Endpoint, model: str, body: dict[str, Any] | None) -> int:
+    """A cheap upper-leaning estimate for the reservation (settled against real usage afterwards): one token
+    per three UTF-8 bytes (exact-ish for CJK, generous for English), four per message, a fixed cost per image.
+    Exact local counting is kept for when a provider reports no usage."""
+    if not body or endpoint != Endpoint.CHAT:
+        return prompt_tokens(endpoint, model, body)
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return 0
+    size = images = 0
+    for message in messages:
+        if isinstance(message, dict):
+            text, pictures = _content_bytes(message.get("content"))
+            size += text
+            images += pictures
+    tools = body.get("tools")
+    if isinstance(tools, list):
+        size += sum(len(str(tool)) for tool in tools)
+    return size // 3 + 4 * len(messages) + IMAGE_PART_TOKENS * images + 3
+
+
 def prompt_tokens(endpoint: Endpoint, model: str, body: dict[str, Any] | None) -> int:
     if not body:
         return 0

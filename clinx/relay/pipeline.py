@@ -182,7 +182,7 @@ class Relay:
         if reported is not None and (reported.prompt_tokens or reported.completion_tokens):
             return reported
         return Usage(
-            prompt_tokens=ctx.prompt_estimate,
+            prompt_tokens=_exact_prompt(ctx),
             completion_tokens=estimate.completion_tokens(ctx.model, text),
             estimated=True,
         )
@@ -221,7 +221,7 @@ class Relay:
         if watcher.usage is not None and (watcher.usage.prompt_tokens or watcher.usage.completion_tokens):
             return watcher.usage
         return Usage(
-            prompt_tokens=ctx.prompt_estimate,
+            prompt_tokens=_exact_prompt(ctx),
             completion_tokens=estimate.completion_tokens(ctx.model, watcher.delivered_text()),
             estimated=True,
         )
@@ -249,6 +249,12 @@ class Relay:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
         await self.index.reload(self.main)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _exact_prompt(ctx: RelayContext) -> int:
+    """Counted locally only when the provider reported no usage (the reservation used a quick estimate)."""
+    request = ctx.request
+    return estimate.prompt_tokens(request.endpoint, request.model, request.body)
 
 
 def _mapped(error: ClinxError, channel: ChannelInfo) -> ClinxError:

@@ -3,7 +3,7 @@ the pipeline. Errors here are the caller's (bad JSON 400, too large 413) and use
 
 from __future__ import annotations
 
-import secrets
+import random
 import time
 from typing import Any
 
@@ -24,7 +24,8 @@ from clinx.relay.pipeline import Relay
 
 def new_request_id() -> str:
     """New API's shape: a timestamp then random digits, sortable by time."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + str(secrets.randbelow(10**9)).zfill(9)
+    # Not a secret, so the fast PRNG (no getrandom syscall per request).
+    return f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}{random.getrandbits(29):09d}"
 
 
 def client_ip(request: Request) -> str:
