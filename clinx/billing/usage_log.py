@@ -24,8 +24,8 @@ class UsageLogWriter:
         logs_engine: Engine,
         main_engine: Engine,
         *,
-        interval: float = 0.5,
-        batch: int = 500,
+        interval: float = 0.1,
+        batch: int = 200,
         export_buckets: bool = True,
     ) -> None:
         self._logs_engine = logs_engine
