@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,19 +23,22 @@ from clinx.app_state import AppState
 from clinx.billing.price_table import resolve_price
 from clinx.billing.pricing import quota_for
 from clinx.core.enums import ChannelStatus, LogType
-from clinx.core.errors import ChannelError, ClinxError, NotFoundError, UpstreamError
-from clinx.core.types import ChannelInfo, Usage
+from clinx.core.errors import ClinxError, NotFoundError, UpstreamError
+from clinx.core.types import ChannelInfo, Price, Usage, UserInfo
 from clinx.relay.adaptors.base import UpstreamCall
+from clinx.relay.context import RelayContext, RelayRequest
 from clinx.relay.endpoints import Endpoint
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error
 from clinx.relay.health import should_disable
+from clinx.relay.outbound import build
 from clinx.relay.pipeline import Relay
-from clinx.relay.shaping import map_model, shape_body
+from clinx.relay.shaping import map_model
 from clinx.routing import balance as balances
 from clinx.routing import channel_test as probe
 from clinx.routing.index import channel_info
 from clinx.store.repos import channels as channels_repo
 from clinx.store.repos import logs as logs_repo
+from clinx.store.repos.wallet import Account
 from clinx.store.rows import Row
 
 log = logging.getLogger(__name__)
@@ -111,19 +115,31 @@ def _error_code(error: ClinxError) -> str:
 
 
 def _probe_call(state: AppState, channel: ChannelInfo, model: str) -> tuple[UpstreamCall, str, bool]:
-    """The test request for ``channel``, its upstream model name and whether it is an embeddings test."""
+    """The test request for ``channel`` (in the channel's own dialect, through the relay's outbound builder),
+    its upstream model name and whether it is an embeddings test."""
     upstream_model = map_model(model, channel.model_mapping)
     embedding = probe.is_embedding(model) or probe.is_embedding(upstream_model)
     endpoint = Endpoint.EMBEDDINGS if embedding else Endpoint.CHAT
     adaptor = state.relay.adaptors.for_type(channel.type)
-    if endpoint not in adaptor.endpoints:
-        raise ChannelError(f"该渠道类型不支持 {endpoint.value} 测试 (this channel type cannot serve the test)")
-    body = shape_body(probe.probe_body(upstream_model), channel, upstream_model, stream=False, ask_stream_usage=False)
-    headers = adaptor.headers(channel, channel.keys()[0])
-    headers.update(channel.header_override)
-    headers["Content-Type"] = "application/json"
-    call = UpstreamCall("POST", adaptor.url(channel, endpoint, upstream_model), headers, body=orjson.dumps(body))
-    return call, upstream_model, embedding
+    request = RelayRequest(
+        endpoint=endpoint,
+        model=model,
+        body=probe.probe_body(upstream_model),
+        form=None,
+        stream=False,
+        client_ip="",
+        request_id="channel-test",
+    )
+    ctx = RelayContext(
+        request=request,
+        token=None,
+        user=UserInfo(id=0, username="", group="", status=1, role=0, quota=0),
+        group="",
+        price=Price(),
+        account=Account(user_id=0, token_id=0, charge_token=False),
+    )
+    outbound = build(ctx, channel, adaptor, ask_usage=False, rng=random.Random())
+    return outbound.call, upstream_model, embedding
 
 
 async def _exchange(

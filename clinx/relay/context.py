@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from clinx.core.types import ChannelInfo, Price, TokenInfo, UserInfo
-from clinx.relay.endpoints import Endpoint
+from clinx.relay.convert.base import Bridge, Dialect
+from clinx.relay.endpoints import CLIENT_DIALECT, Endpoint
 from clinx.store.repos.wallet import Account
 
 
@@ -25,6 +27,12 @@ class RelayRequest:
     raw_key: str = ""
     playground_user_id: int = 0
     playground_group: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect the caller speaks (and is answered in, errors included)."""
+        return CLIENT_DIALECT.get(self.endpoint, Dialect.OPENAI_CHAT)
 
 
 @dataclass
@@ -43,6 +51,8 @@ class RelayContext:
     upstream_model: str = ""
     prompt_estimate: int = 0
     tried: list[int] = field(default_factory=list)
+    upstream_dialect: Dialect | None = None
+    bridge: Bridge | None = None
 
     @property
     def model(self) -> str:

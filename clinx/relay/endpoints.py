@@ -1,9 +1,12 @@
-"""The OpenAI API surface the relay serves: path, default model and how the body is sent."""
+"""The API surface the relay serves: path, default model, how the body is sent, and for conversational
+endpoints the dialect the client speaks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from clinx.relay.convert.base import Dialect
 
 
 class Endpoint(StrEnum):
@@ -16,6 +19,9 @@ class Endpoint(StrEnum):
     TRANSCRIPTION = "transcription"
     TRANSLATION = "translation"
     MODERATIONS = "moderations"
+    MESSAGES = "messages"  # Anthropic Messages
+    GEMINI = "gemini"  # Gemini generateContent / streamGenerateContent
+    RESPONSES = "responses"  # OpenAI Responses
 
 
 @dataclass(frozen=True)
@@ -37,4 +43,16 @@ SPECS: dict[Endpoint, EndpointSpec] = {
     Endpoint.TRANSCRIPTION: EndpointSpec("/v1/audio/transcriptions", default_model="whisper-1", multipart=True),
     Endpoint.TRANSLATION: EndpointSpec("/v1/audio/translations", default_model="whisper-1", multipart=True),
     Endpoint.MODERATIONS: EndpointSpec("/v1/moderations", default_model="text-moderation-stable"),
+    Endpoint.MESSAGES: EndpointSpec("/v1/messages", streams=True),
+    Endpoint.GEMINI: EndpointSpec("/v1beta/models/{model_action}", streams=True),
+    Endpoint.RESPONSES: EndpointSpec("/v1/responses", streams=True),
 }
+
+# Conversational endpoints: the client's dialect, which may differ from the channel's (then a bridge converts).
+CLIENT_DIALECT: dict[Endpoint, Dialect] = {
+    Endpoint.CHAT: Dialect.OPENAI_CHAT,
+    Endpoint.MESSAGES: Dialect.CLAUDE,
+    Endpoint.GEMINI: Dialect.GEMINI,
+    Endpoint.RESPONSES: Dialect.OPENAI_RESPONSES,
+}
+DIALECT_ENDPOINT: dict[Dialect, Endpoint] = {dialect: endpoint for endpoint, dialect in CLIENT_DIALECT.items()}

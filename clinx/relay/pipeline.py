@@ -26,16 +26,16 @@ from clinx.core.clock import Clock
 from clinx.core.errors import ClinxError, UpstreamError
 from clinx.core.types import ChannelInfo, Usage
 from clinx.relay import estimate
-from clinx.relay.adaptors.base import UpstreamCall
 from clinx.relay.adaptors.registry import AdaptorRegistry
 from clinx.relay.admission import admit
 from clinx.relay.context import RelayContext, RelayRequest
-from clinx.relay.endpoints import SPECS, Endpoint
-from clinx.relay.errors import RelayUpstreamError, openai_error, parse_upstream_error
+from clinx.relay.endpoints import SPECS
+from clinx.relay.errors import RelayUpstreamError, parse_upstream_error, render_error
 from clinx.relay.health import should_disable, should_retry
+from clinx.relay.outbound import build
 from clinx.relay.settlement import refund, settle
-from clinx.relay.shaping import client_wants_usage, map_model, shape_body
-from clinx.relay.stream import StreamWatcher
+from clinx.relay.shaping import client_wants_usage
+from clinx.relay.stream import StreamRelay
 from clinx.relay.upstream import Upstream
 from clinx.routing.index import ChannelIndex
 from clinx.routing.selector import select
@@ -44,7 +44,6 @@ from clinx.store.repos import channels as channels_repo
 
 log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-STREAMING_ENDPOINTS = frozenset({Endpoint.CHAT, Endpoint.COMPLETIONS})
 
 
 @dataclass
@@ -83,12 +82,12 @@ class Relay:
         try:
             ctx, tiers = await admit(self, request)
         except ClinxError as error:
-            return self._error(error, request.request_id)
+            return self._error(error, request)
         return await self._dispatch(ctx, tiers)
 
-    def _error(self, error: ClinxError, request_id: str) -> Response:
-        response = openai_error(error, request_id)
-        response.headers["X-Oneapi-Request-Id"] = request_id
+    def _error(self, error: ClinxError, request: RelayRequest) -> Response:
+        response = render_error(error, request.request_id, request.dialect)
+        response.headers["X-Oneapi-Request-Id"] = request.request_id
         return response
 
     async def _dispatch(self, ctx: RelayContext, tiers: tuple[tuple[ChannelInfo, ...], ...]) -> Response:
@@ -111,32 +110,13 @@ class Relay:
                     attempt += 1
                     continue
                 refund(ctx, self.ledger)
-                return self._error(_mapped(error, channel), ctx.request.request_id)
-
-    def _call(self, ctx: RelayContext, channel: ChannelInfo) -> UpstreamCall:
-        adaptor = self.adaptors.for_type(channel.type)
-        ctx.upstream_model = map_model(ctx.model, channel.model_mapping)
-        key = self.rng.choice(channel.keys())
-        headers = adaptor.headers(channel, key)
-        headers.update(channel.header_override)
-        url = adaptor.url(channel, ctx.request.endpoint, ctx.upstream_model)
-        request = ctx.request
-        if request.form is not None:
-            form = [(n, ctx.upstream_model if n == "model" else v) for n, v in request.form]
-            return UpstreamCall("POST", url, headers, form=form)
-        ask_usage = (
-            self.settings.force_stream_option
-            and adaptor.stream_usage_option
-            and request.endpoint in STREAMING_ENDPOINTS
-        )
-        body = shape_body(
-            request.body or {}, channel, ctx.upstream_model, stream=request.stream, ask_stream_usage=ask_usage
-        )
-        headers["Content-Type"] = "application/json"
-        return UpstreamCall("POST", url, headers, body=orjson.dumps(body))
+                return self._error(_mapped(error, channel), ctx.request)
 
     async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> aiohttp.ClientResponse:
-        call = self._call(ctx, channel)
+        adaptor = self.adaptors.for_type(channel.type)
+        outbound = build(ctx, channel, adaptor, ask_usage=self.settings.force_stream_option, rng=self.rng)
+        ctx.upstream_dialect, ctx.bridge = outbound.upstream_dialect, outbound.bridge
+        call = outbound.call
         total = float(self.settings.relay_timeout) or None
         idle = float(self.settings.streaming_timeout) if ctx.request.stream else total
         response = await self.upstream.send(call, total=None if ctx.request.stream else total, idle=idle)
@@ -147,7 +127,7 @@ class Relay:
                 body = b""
             finally:
                 response.release()
-            raise parse_upstream_error(response.status, body, response.headers.get("x-request-id", ""))
+            raise parse_upstream_error(response.status, body, _upstream_id(response))
         return response
 
     async def _complete(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
@@ -161,24 +141,25 @@ class Relay:
             response.release()
         ctx.first_byte = ctx.first_byte or asyncio.get_running_loop().time()
         spec = SPECS[ctx.request.endpoint]
-        usage = self._usage_of(ctx, body, binary=spec.binary_response)
-        upstream_id = response.headers.get("x-request-id", "")
-        self.spawn(self._settle(ctx, usage, upstream_id, "ok"))
+        payload = None if spec.binary_response else _json_object(body)
+        usage = self._usage_of(ctx, payload)
+        self.spawn(self._settle(ctx, usage, _upstream_id(response), "ok"))
         headers = {"X-Oneapi-Request-Id": ctx.request.request_id}
+        if ctx.bridge is not None:
+            if payload is None:
+                raise UpstreamError(
+                    "上游响应不是有效的 JSON (the upstream answer is not JSON)", code="bad_response_body", status=500
+                )
+            return Response(orjson.dumps(ctx.bridge.response(payload)), media_type="application/json", headers=headers)
         media_type = response.headers.get("Content-Type", "application/json")
         return Response(body, status_code=response.status, media_type=media_type, headers=headers)
 
-    def _usage_of(self, ctx: RelayContext, body: bytes, *, binary: bool) -> Usage:
+    def _usage_of(self, ctx: RelayContext, payload: dict[str, Any] | None) -> Usage:
         reported: Usage | None = None
         text = ""
-        if not binary:
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                payload = None
-            if isinstance(payload, dict):
-                reported = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0).usage(payload)
-                text = _reply_text(payload)
+        if payload is not None:
+            reported = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0).usage(payload)
+            text = _reply_text(payload)
         if reported is not None and (reported.prompt_tokens or reported.completion_tokens):
             return reported
         return Usage(
@@ -188,9 +169,15 @@ class Relay:
         )
 
     def _stream(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
-        adaptor = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0)
-        watcher = StreamWatcher(adaptor.usage, forward_usage=client_wants_usage(ctx.request.body or {}))
-        upstream_id = response.headers.get("x-request-id", "")
+        client = ctx.request.dialect
+        relay = StreamRelay(
+            adaptor=self.adaptors.for_type(ctx.channel.type if ctx.channel else 0),
+            upstream=ctx.upstream_dialect or client,
+            client=client,
+            bridge=ctx.bridge.stream() if ctx.bridge else None,
+            forward_usage=client_wants_usage(ctx.request.body or {}),
+        )
+        upstream_id = _upstream_id(response)
 
         async def body() -> AsyncIterator[bytes]:
             status = "upstream_cut"
@@ -199,10 +186,13 @@ class Relay:
                 async for chunk in response.content.iter_any():
                     if not ctx.first_byte:
                         ctx.first_byte = loop.time()
-                    out = watcher.feed(chunk)
+                    out = relay.feed(chunk)
                     if out:
                         yield out
-                status = "ok" if watcher.done else "upstream_cut"
+                status = "ok" if relay.done else "upstream_cut"
+                closing = relay.finish()
+                if closing:
+                    yield closing
             except (TimeoutError, aiohttp.ServerTimeoutError):
                 status = "timeout"
             except aiohttp.ClientError:
@@ -212,17 +202,17 @@ class Relay:
                 raise
             finally:
                 response.close()
-                self.spawn(self._settle(ctx, self._stream_usage(ctx, watcher), upstream_id, status))
+                self.spawn(self._settle(ctx, self._stream_usage(ctx, relay), upstream_id, status))
 
         headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id}
         return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
-    def _stream_usage(self, ctx: RelayContext, watcher: StreamWatcher) -> Usage:
-        if watcher.usage is not None and (watcher.usage.prompt_tokens or watcher.usage.completion_tokens):
-            return watcher.usage
+    def _stream_usage(self, ctx: RelayContext, relay: StreamRelay) -> Usage:
+        if relay.usage is not None and (relay.usage.prompt_tokens or relay.usage.completion_tokens):
+            return relay.usage
         return Usage(
             prompt_tokens=_exact_prompt(ctx),
-            completion_tokens=estimate.completion_tokens(ctx.model, watcher.delivered_text()),
+            completion_tokens=estimate.completion_tokens(ctx.model, relay.delivered_text()),
             estimated=True,
         )
 
@@ -249,6 +239,18 @@ class Relay:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
         await self.index.reload(self.main)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _upstream_id(response: aiohttp.ClientResponse) -> str:
+    return response.headers.get("x-request-id") or response.headers.get("request-id") or ""
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def _exact_prompt(ctx: RelayContext) -> int:

@@ -1,5 +1,5 @@
 """Pure request shaping for a chosen channel: model mapping (chains followed, cycles refused), the channel's
-system prompt and parameter overrides, and asking for usage in streams."""
+system prompt and parameter overrides."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import orjson
 
 from clinx.core.errors import ChannelError
 from clinx.core.types import ChannelInfo
+from clinx.relay.convert.base import Dialect
 
 
 def map_model(model: str, mapping: tuple[tuple[str, str], ...]) -> str:
@@ -30,18 +31,24 @@ def map_model(model: str, mapping: tuple[tuple[str, str], ...]) -> str:
     return current
 
 
-def _system_prompt(body: dict[str, Any], channel: ChannelInfo) -> None:
-    messages = body.get("messages")
-    if not channel.system_prompt or not isinstance(messages, list):
+def _system_prompt(body: dict[str, Any], channel: ChannelInfo, dialect: Dialect) -> None:
+    """Insert the channel's system prompt (or prepend it to the client's with ``system_prompt_override``)."""
+    prompt = channel.system_prompt
+    if not prompt:
         return
-    first = messages[0] if messages else None
-    has_system = isinstance(first, dict) and first.get("role") in {"system", "developer"}
-    if not has_system:
-        messages.insert(0, {"role": "system", "content": channel.system_prompt})
-    elif channel.system_prompt_override and isinstance(first, dict):
-        existing = first.get("content")
-        if isinstance(existing, str):
-            first["content"] = f"{channel.system_prompt}\n{existing}"
+    if dialect == Dialect.OPENAI_CHAT and isinstance(body.get("messages"), list):
+        messages = body["messages"] = list(body["messages"])
+        first = messages[0] if messages else None
+        if not (isinstance(first, dict) and first.get("role") in {"system", "developer"}):
+            messages.insert(0, {"role": "system", "content": prompt})
+        elif channel.system_prompt_override and isinstance(first.get("content"), str):
+            messages[0] = {**first, "content": f"{prompt}\n{first['content']}"}
+    elif dialect == Dialect.CLAUDE:
+        existing = body.get("system")
+        if not existing:
+            body["system"] = prompt
+        elif channel.system_prompt_override and isinstance(existing, str):
+            body["system"] = f"{prompt}\n{existing}"
 
 
 def _param_override(body: dict[str, Any], channel: ChannelInfo) -> None:
@@ -59,26 +66,11 @@ def _param_override(body: dict[str, Any], channel: ChannelInfo) -> None:
         body.update(overrides)
 
 
-def shape_body(
-    body: dict[str, Any],
-    channel: ChannelInfo,
-    upstream_model: str,
-    *,
-    stream: bool,
-    ask_stream_usage: bool,
-) -> dict[str, Any]:
-    """A copy of the client's body ready for this channel (the original stays untouched for retries)."""
-    shaped = dict(body)
-    if "messages" in shaped and isinstance(shaped["messages"], list):
-        shaped["messages"] = list(shaped["messages"])
-    shaped["model"] = upstream_model
-    if stream and ask_stream_usage:
-        options = dict(shaped.get("stream_options") or {})
-        options["include_usage"] = True
-        shaped["stream_options"] = options
-    _system_prompt(shaped, channel)
-    _param_override(shaped, channel)
-    return shaped
+def apply_channel(body: dict[str, Any], channel: ChannelInfo, dialect: Dialect) -> dict[str, Any]:
+    """The channel's own settings on a body already in the channel's dialect: system prompt, param override."""
+    _system_prompt(body, channel, dialect)
+    _param_override(body, channel)
+    return body
 
 
 def client_wants_usage(body: dict[str, Any]) -> bool:

@@ -1,80 +1,97 @@
-"""Pass an upstream OpenAI-style SSE stream through, chunk by chunk as it arrives, while watching for usage.
-
-The provider's usage chunk (``choices: []``) is forwarded only when the client asked for it. How the stream
-ended is recorded: ``ok``, ``client_gone``, ``upstream_cut`` (no ``[DONE]`` before EOF) or ``timeout``.
-"""
+"""Relay an upstream SSE stream to the client, chunk by chunk as it arrives: parse the upstream's events,
+track usage from them, convert them to the client's dialect when it differs (a bridge's state machine), and
+encode. OpenAI Chat passes through without re-encoding. The provider's usage-only chunk reaches an OpenAI
+client only when it asked for usage."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
 
 from clinx.core.types import Usage
+from clinx.relay.adaptors.base import Adaptor
+from clinx.relay.convert.base import Dialect, Event, StreamBridge
+from clinx.relay.sse import SSEParser
 
 DONE = b"data: [DONE]\n\n"
 
 
 @dataclass
-class StreamWatcher:
-    """Feed raw bytes, get the bytes to send; collects usage and the delivered text."""
-
-    usage_reader: Callable[[dict[str, Any]], Usage | None]
+class StreamRelay:
+    adaptor: Adaptor
+    upstream: Dialect
+    client: Dialect
+    bridge: StreamBridge | None
     forward_usage: bool
     usage: Usage | None = None
     done: bool = False
-    payloads: list[bytes] = field(default_factory=list)
-    _buffer: bytes = b""
+    upstream_events: list[Event] = field(default_factory=list)
+    _parser: SSEParser = field(default_factory=SSEParser)
 
     def feed(self, chunk: bytes) -> bytes:
-        self._buffer += chunk
-        *lines, self._buffer = self._buffer.split(b"\n")
+        return self._relay(self._parser.feed(chunk))
+
+    def finish(self) -> bytes:
+        """Closing bytes once the upstream stream has ended (normally or not)."""
+        out = self._relay(self._parser.close())
+        if self.bridge is not None:
+            out += self._encode(self.bridge.finish())
+        return out
+
+    def _relay(self, events: list[Event]) -> bytes:
+        if not events:
+            return b""
+        client_events: list[Event] = []
+        for event in events:
+            self.usage = self.adaptor.stream_usage(event, self.usage)
+            if self.adaptor.stream_done(event):
+                self.done = True
+            self.upstream_events.append(event)
+            if self.bridge is None:
+                client_events.append(event)
+            else:
+                client_events.extend(self.bridge.feed(event))
+        return self._encode(client_events)
+
+    def _encode(self, events: list[Event]) -> bytes:
         out: list[bytes] = []
-        for raw in lines:
-            frame = self._frame(raw.rstrip(b"\r"))
-            if frame:
-                out.append(frame)
+        for event in events:
+            data = event.data
+            if (
+                self.client == Dialect.OPENAI_CHAT
+                and not self.forward_usage
+                and isinstance(data, dict)
+                and data.get("choices") == []
+                and data.get("usage")
+            ):
+                continue  # the usage-only chunk the gateway asked for on its own behalf
+            out.append(event.encode())
         return b"".join(out)
 
-    def _frame(self, line: bytes) -> bytes:
-        if not line.startswith(b"data:"):
-            return b""  # blank separators, comments and keep-alives: we write our own separators
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            self.done = True
-            return DONE
-        if b'"usage"' in payload and b'"usage":null' not in payload and b'"usage": null' not in payload:
-            try:
-                parsed = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                parsed = None
-            if isinstance(parsed, dict):
-                usage = self.usage_reader(parsed)
-                if usage is not None:
-                    self.usage = usage
-                    if parsed.get("choices") == [] and not self.forward_usage:
-                        return b""
-        self.payloads.append(payload)
-        return b"data: " + payload + b"\n\n"
-
     def delivered_text(self) -> str:
-        """The content and reasoning text sent so far (for local counting when no usage came)."""
-        parts: list[str] = []
-        for payload in self.payloads:
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-            for choice in chunk.get("choices") or []:
-                delta = choice.get("delta") or {}
-                for key in ("content", "reasoning_content"):
-                    if isinstance(delta.get(key), str):
-                        parts.append(delta[key])
-                if isinstance(choice.get("text"), str):
-                    parts.append(choice["text"])
-                for call in delta.get("tool_calls") or []:
-                    function = call.get("function") or {}
-                    parts.append(str(function.get("name") or "") + str(function.get("arguments") or ""))
-        return "".join(parts)
+        """Text the upstream produced (any dialect), for local counting when no usage came."""
+        return "".join(_text_of(event) for event in self.upstream_events)
+
+
+def _text_of(event: Event) -> str:
+    data = event.data
+    if not isinstance(data, dict):
+        return ""
+    parts: list[str] = []
+    for choice in data.get("choices") or []:  # OpenAI Chat / Completions
+        delta = choice.get("delta") or {}
+        parts.extend(str(delta[k]) for k in ("content", "reasoning_content") if isinstance(delta.get(k), str))
+        if isinstance(choice.get("text"), str):
+            parts.append(choice["text"])
+        for call in delta.get("tool_calls") or []:
+            function = call.get("function") or {}
+            parts.append(str(function.get("name") or "") + str(function.get("arguments") or ""))
+    delta = data.get("delta")  # Claude content_block_delta, Responses *.delta
+    if isinstance(delta, dict):
+        parts.extend(str(delta[k]) for k in ("text", "thinking", "partial_json") if isinstance(delta.get(k), str))
+    elif isinstance(delta, str):
+        parts.append(delta)
+    for candidate in data.get("candidates") or []:  # Gemini
+        for part in (candidate.get("content") or {}).get("parts") or []:
+            if isinstance(part.get("text"), str):
+                parts.append(part["text"])
+    return "".join(parts)

@@ -1,5 +1,6 @@
-"""A mock OpenAI upstream on 127.0.0.1 for end-to-end tests and the benchmark: speaks OpenAI's wire format
-(plus an Azure chat route), records what it received, and picks failure behaviours by the request's model."""
+"""A mock upstream on 127.0.0.1 for end-to-end tests and the benchmark: speaks OpenAI's wire format (plus an Azure
+chat route), Anthropic Messages and Gemini generateContent, records what it received, and picks failure behaviours
+by the request's model."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ import orjson
 from aiohttp import web
 
 from tests.support import mock_openai_payloads as p
+from tests.support.mock_claude import ClaudeRoutes
+from tests.support.mock_gemini import GeminiRoutes
 from tests.support.mock_http import Received, RecordedFile, bad_request, json_response, read_request
+from tests.support.mock_wire import REQUEST_ID, send_json, send_stream
 
 __all__ = ["ERROR_MODELS", "MockProvider", "Received", "RecordedFile"]
 
 Handler = Callable[[web.Request, "Received"], Awaitable[web.StreamResponse]]
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 DEFAULT_MODELS = (
     "gpt-4o-mini",
     "gpt-4o",
@@ -53,6 +55,8 @@ def include_usage(body: dict[str, Any]) -> bool:
 class MockProvider:
     """Start with `async with MockProvider() as mock:`; point a channel at `mock.base_url`.
 
+    Routes: OpenAI under "" and "/v1", Azure under "/openai/deployments/…", Anthropic at "/v1/messages", Gemini at
+    "/v1beta/models/{model}:generateContent" and ":streamGenerateContent" (also under "/v1/models/…").
     `chunks` is the reply length in words (one stream chunk each), `delay` seconds pass between stream chunks,
     `slow_seconds` before the first byte for model "mock-slow". `fail_next` holds HTTP statuses answered to the
     next requests, one popped per request. `record=False` keeps `received` empty and `coalesce=True` sends an
@@ -126,11 +130,21 @@ class MockProvider:
 
     # plumbing
 
-    def _new_id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         return f"{prefix}{self._tag}{next(self._counter):06d}"
 
+    async def intake(self, request: web.Request) -> Received:
+        """Read a request and, when recording, keep it in `received`."""
+        rec = await read_request(request)
+        if self.record:
+            self.received.append(rec)
+        return rec
+
     async def _stamp_request_id(self, request: web.Request, response: web.StreamResponse) -> None:
-        response.headers["x-request-id"] = self._new_id("req_mock")
+        if REQUEST_ID in request:  # Anthropic names it `request-id` and repeats it in error bodies
+            response.headers["request-id"] = request[REQUEST_ID]
+        else:
+            response.headers["x-request-id"] = self.new_id("req_mock")
 
     def _add_routes(self, app: web.Application) -> None:
         json_routes: dict[str, Handler] = {
@@ -162,12 +176,12 @@ class MockProvider:
             route = f"/openai/deployments/{{deployment}}/{path}"
             app.router.add_post(route, self._endpoint(handler, needs_json=True, azure=True))
         app.router.add_post("/openai/deployments/{deployment}/embeddings", self._endpoint(self._embeddings, True, True))
+        ClaudeRoutes(self).add_to(app)
+        GeminiRoutes(self).add_to(app)
 
     def _endpoint(self, handler: Handler, needs_json: bool = False, azure: bool = False) -> Endpoint:
         async def serve(request: web.Request) -> web.StreamResponse:
-            rec = await read_request(request)
-            if self.record:
-                self.received.append(rec)
+            rec = await self.intake(request)
             refusal = self._refusal(request, rec, azure)
             if refusal is None and needs_json and not isinstance(rec.json, dict):
                 refusal = bad_request("We could not parse the JSON body of your request.")
@@ -201,42 +215,9 @@ class MockProvider:
         error = ERROR_MODELS.get(rec.model)
         return json_response(*error) if error is not None else None
 
-    async def _send_json(self, request: web.Request, body: dict[str, Any], cut: bool) -> web.StreamResponse:
-        raw = orjson.dumps(body)
-        if not cut:
-            return web.Response(body=raw, content_type="application/json")
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-        resp.content_length = len(raw)
-        await resp.prepare(request)
-        await resp.write(raw[: len(raw) // 2])
-        return self._abort(request, resp)
-
-    async def _send_stream(
-        self, request: web.Request, frames: Iterator[bytes], cut_at: int | None
-    ) -> web.StreamResponse:
-        resp = web.StreamResponse(headers=SSE_HEADERS)
-        try:
-            await resp.prepare(request)
-            if self.coalesce and not self.delay and cut_at is None:
-                frames = iter((b"".join(frames),))
-            for index, frame in enumerate(frames):
-                if index == cut_at:
-                    return self._abort(request, resp)
-                if self.delay:
-                    await asyncio.sleep(self.delay)
-                await resp.write(frame)
-            await resp.write_eof()
-        except ConnectionResetError:
-            resp.force_close()  # the client went away mid-stream; nothing left to send
-        return resp
-
     @staticmethod
-    def _abort(request: web.Request, resp: web.StreamResponse) -> web.StreamResponse:
-        # Closing the transport mid-body is what a dying upstream looks like: no terminating chunk, no [DONE].
-        resp.force_close()
-        if request.transport is not None:
-            request.transport.close()
-        return resp
+    async def _send_json(request: web.Request, body: dict[str, Any], cut: bool) -> web.StreamResponse:
+        return await send_json(request, orjson.dumps(body), cut)
 
     # chat and completions
 
@@ -246,10 +227,10 @@ class MockProvider:
             return bad_request("Missing required parameter: 'messages'.", "messages")
         model = rec.model or request.match_info.get("deployment", "")
         prompt = p.chat_prompt_tokens(body)
-        call_id = self._new_id("call_mock") if model == "mock-tool" else None
+        call_id = self.new_id("call_mock") if model == "mock-tool" else None
         n = len(p.TOOL_ARG_FRAGMENTS) if call_id else p.reply_length(body, self.chunks)
         usage = self._usage_for(model, lambda: p.chat_usage(prompt, n, prompt // 2 if model == "mock-cached" else 0))
-        rid, created, cut = self._new_id("chatcmpl-mock"), int(self.clock()), model == "mock-cut"
+        rid, created, cut = self.new_id("chatcmpl-mock"), int(self.clock()), model == "mock-cut"
         if body.get("stream") is True:
             base: dict[str, Any] = {
                 "id": rid,
@@ -271,7 +252,7 @@ class MockProvider:
         model = rec.model or request.match_info.get("deployment", "")
         prompt, n = p.input_tokens(body["prompt"]), p.reply_length(body, self.chunks)
         usage = self._usage_for(model, lambda: p.plain_usage(prompt, n))
-        rid, created, cut = self._new_id("cmpl-mock"), int(self.clock()), model == "mock-cut"
+        rid, created, cut = self.new_id("cmpl-mock"), int(self.clock()), model == "mock-cut"
         if body.get("stream") is True:
             base: dict[str, Any] = {
                 "id": rid,
@@ -309,7 +290,7 @@ class MockProvider:
                 yield p.frame(p.usage_chunk(base, usage))
             yield p.DONE_FRAME
 
-        return await self._send_stream(request, frames(), cut_at)
+        return await send_stream(request, frames(), cut_at, self.delay, self.coalesce)
 
     # other JSON endpoints
 
@@ -347,7 +328,7 @@ class MockProvider:
     async def _moderations(self, request: web.Request, rec: Received) -> web.StreamResponse:
         if "input" not in rec.json:
             return bad_request("'input' is a required property", "input")
-        return json_response(200, p.moderation(self._new_id("modr-mock"), rec.model, rec.json["input"]))
+        return json_response(200, p.moderation(self.new_id("modr-mock"), rec.model, rec.json["input"]))
 
     # audio uploads
 

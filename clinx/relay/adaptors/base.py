@@ -1,6 +1,7 @@
 """The adaptor protocol: build the upstream request for a channel, read usage from what comes back.
 
-Adaptors do no I/O; ``clinx.relay.upstream`` sends what they build.
+Adaptors do no I/O; ``clinx.relay.upstream`` sends what they build. For conversational endpoints an adaptor
+names the dialects its channel speaks natively (the first is the one bridges convert into).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from clinx.core.types import ChannelInfo, Usage
+from clinx.relay.convert.base import Dialect, Event, Json
 from clinx.relay.endpoints import Endpoint
 
 
@@ -26,15 +28,30 @@ class Adaptor(Protocol):
     """One provider's wire format."""
 
     name: str
-    endpoints: frozenset[Endpoint]
-    stream_usage_option: bool  # honours OpenAI's stream_options.include_usage
+    endpoints: frozenset[Endpoint]  # the non-conversational endpoints it serves
+
+    def dialects(self, channel: ChannelInfo) -> tuple[Dialect, ...]:
+        """Conversational dialects the channel speaks natively, preferred first."""
+        ...
 
     def default_base_url(self, channel_type: int) -> str: ...
 
-    def url(self, channel: ChannelInfo, endpoint: Endpoint, upstream_model: str) -> str: ...
+    def url(self, channel: ChannelInfo, endpoint: Endpoint, upstream_model: str, stream: bool) -> str: ...
 
     def headers(self, channel: ChannelInfo, key: str) -> dict[str, str]: ...
 
-    def usage(self, payload: dict[str, Any]) -> Usage | None:
-        """Usage from a response body or a stream chunk, None when it carries none."""
+    def prepare(self, body: Json, upstream_model: str, *, stream: bool, ask_usage: bool) -> Json:
+        """Last touches on a conversational body in the channel's dialect (model, stream flags, defaults)."""
+        ...
+
+    def usage(self, payload: Json) -> Usage | None:
+        """Usage from a non-stream answer, None when it carries none."""
+        ...
+
+    def stream_usage(self, event: Event, current: Usage | None) -> Usage | None:
+        """Usage so far after one stream event (providers report it in pieces or at the end)."""
+        ...
+
+    def stream_done(self, event: Event) -> bool:
+        """Whether this event is the provider's normal end of stream."""
         ...

@@ -7,6 +7,7 @@ from typing import Any
 
 from clinx.core.enums import ChannelType as T
 from clinx.core.types import ChannelInfo, Usage
+from clinx.relay.convert.base import Dialect, Event, Json
 from clinx.relay.endpoints import SPECS, Endpoint
 
 DEFAULT_BASE_URLS: dict[int, str] = {
@@ -40,6 +41,7 @@ _PATH_PREFIX: dict[int, str] = {
     T.PERPLEXITY: "",
 }
 ALL_ENDPOINTS = frozenset(Endpoint)
+RESPONSES_FINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 def usage_from_openai(payload: dict[str, Any]) -> Usage | None:
@@ -57,15 +59,48 @@ def usage_from_openai(payload: dict[str, Any]) -> Usage | None:
     return Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
 
 
+def openai_stream_usage(event: Event, current: Usage | None) -> Usage | None:
+    data = event.data
+    if not isinstance(data, dict):
+        return current
+    if data.get("type") in RESPONSES_FINAL and isinstance(data.get("response"), dict):
+        return usage_from_openai(data["response"]) or current
+    return usage_from_openai(data) or current
+
+
+def openai_stream_done(event: Event) -> bool:
+    data = event.data
+    return data == "[DONE]" or (isinstance(data, dict) and data.get("type") in RESPONSES_FINAL)
+
+
+def prepare_openai(body: Json, upstream_model: str, *, stream: bool, ask_usage: bool) -> Json:
+    body["model"] = upstream_model
+    if stream:
+        body["stream"] = True
+        if ask_usage and "messages" in body:
+            options = dict(body.get("stream_options") or {})
+            options["include_usage"] = True
+            body["stream_options"] = options
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+    return body
+
+
 class OpenAICompatible:
     name = "openai"
     endpoints = ALL_ENDPOINTS
-    stream_usage_option = True
 
     def default_base_url(self, channel_type: int) -> str:
         return DEFAULT_BASE_URLS.get(channel_type, "https://api.openai.com")
 
-    def url(self, channel: ChannelInfo, endpoint: Endpoint, upstream_model: str) -> str:
+    def dialects(self, channel: ChannelInfo) -> tuple[Dialect, ...]:
+        # OpenAI itself serves the Responses API; OpenAI-compatible providers generally serve only Chat.
+        if channel.type == T.OPENAI:
+            return (Dialect.OPENAI_CHAT, Dialect.OPENAI_RESPONSES)
+        return (Dialect.OPENAI_CHAT,)
+
+    def url(self, channel: ChannelInfo, endpoint: Endpoint, upstream_model: str, stream: bool) -> str:
         path = SPECS[endpoint].path
         if channel.type == T.CUSTOM:
             return channel.base_url.replace("{model}", upstream_model)
@@ -80,5 +115,14 @@ class OpenAICompatible:
             headers["OpenAI-Organization"] = channel.organization
         return headers
 
-    def usage(self, payload: dict[str, Any]) -> Usage | None:
+    def prepare(self, body: Json, upstream_model: str, *, stream: bool, ask_usage: bool) -> Json:
+        return prepare_openai(body, upstream_model, stream=stream, ask_usage=ask_usage)
+
+    def usage(self, payload: Json) -> Usage | None:
         return usage_from_openai(payload)
+
+    def stream_usage(self, event: Event, current: Usage | None) -> Usage | None:
+        return openai_stream_usage(event, current)
+
+    def stream_done(self, event: Event) -> bool:
+        return openai_stream_done(event)

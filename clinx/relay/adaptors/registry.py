@@ -4,15 +4,21 @@ OpenAI-compatible, as New API does."""
 from __future__ import annotations
 
 from clinx.core.enums import ChannelType
+from clinx.relay.adaptors.anthropic import Anthropic
 from clinx.relay.adaptors.azure import Azure
 from clinx.relay.adaptors.base import Adaptor
+from clinx.relay.adaptors.gemini import Gemini
 from clinx.relay.adaptors.openai_compat import OpenAICompatible
 
 
 class AdaptorRegistry:
     def __init__(self, azure_api_version: str) -> None:
         self._default: Adaptor = OpenAICompatible()
-        self._by_type: dict[int, Adaptor] = {ChannelType.AZURE: Azure(azure_api_version)}
+        self._by_type: dict[int, Adaptor] = {
+            ChannelType.AZURE: Azure(azure_api_version),
+            ChannelType.ANTHROPIC: Anthropic(),
+            ChannelType.GEMINI: Gemini(),
+        }
 
     def for_type(self, channel_type: int) -> Adaptor:
         return self._by_type.get(channel_type, self._default)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
 
 from clinx.core.errors import ChannelError, UpstreamError, ValidationError
-from clinx.core.types import ChannelInfo
-from clinx.relay.adaptors.openai_compat import usage_from_openai
+from clinx.core.types import ChannelInfo, Usage
+from clinx.relay.adaptors.anthropic import Anthropic
+from clinx.relay.adaptors.openai_compat import OpenAICompatible, prepare_openai
+from clinx.relay.convert.base import Dialect, Event
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error
 from clinx.relay.health import in_ranges, should_disable, should_retry
-from clinx.relay.shaping import map_model, shape_body
-from clinx.relay.stream import StreamWatcher
+from clinx.relay.shaping import apply_channel, map_model
+from clinx.relay.stream import StreamRelay
 
 CHANNEL = ChannelInfo(id=1, type=1, name="c", key="k", base_url="", group="default", priority=0, weight=0)
 
@@ -24,11 +28,20 @@ def test_model_mapping_follows_chains_and_refuses_cycles() -> None:
     assert err.value.code == "model_mapping_contains_cycle"
 
 
-def test_shape_body_leaves_the_original_untouched() -> None:
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    shaped = shape_body(body, CHANNEL, "upstream-m", stream=True, ask_stream_usage=True)
-    assert shaped["model"] == "upstream-m" and shaped["stream_options"] == {"include_usage": True}
-    assert body["model"] == "m" and "stream_options" not in body
+def test_channel_system_prompt_and_overrides_leave_the_original_untouched() -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    body = {"model": "m", "messages": messages}
+    channel = replace(CHANNEL, system_prompt="Be brief.", param_override='{"temperature": 0}')
+    shaped = apply_channel(dict(body), channel, Dialect.OPENAI_CHAT)
+    assert shaped["messages"][0] == {"role": "system", "content": "Be brief."} and shaped["temperature"] == 0
+    assert messages == [{"role": "user", "content": "hi"}]
+    claude = apply_channel({"messages": []}, channel, Dialect.CLAUDE)
+    assert claude["system"] == "Be brief."
+
+
+def test_openai_prepare_asks_for_stream_usage() -> None:
+    body = prepare_openai({"messages": []}, "upstream-m", stream=True, ask_usage=True)
+    assert body["model"] == "upstream-m" and body["stream_options"] == {"include_usage": True}
 
 
 def test_retry_rules() -> None:
@@ -66,14 +79,31 @@ def _frame(obj: object) -> bytes:
     return b"data: " + orjson.dumps(obj) + b"\n\n"
 
 
-def test_stream_watcher_hides_usage_chunk_unless_asked_and_handles_split_lines() -> None:
+def _relay(forward_usage: bool) -> StreamRelay:
+    return StreamRelay(OpenAICompatible(), Dialect.OPENAI_CHAT, Dialect.OPENAI_CHAT, None, forward_usage)
+
+
+def test_stream_relay_hides_usage_chunk_unless_asked_and_handles_split_lines() -> None:
     content = _frame({"choices": [{"delta": {"content": "Hel"}}], "usage": None})
     usage = _frame({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
     raw = content + usage + b"data: [DONE]\n\n"
-    watcher = StreamWatcher(usage_from_openai, forward_usage=False)
-    out = watcher.feed(raw[:10]) + watcher.feed(raw[10:])
+    relay = _relay(forward_usage=False)
+    out = relay.feed(raw[:10]) + relay.feed(raw[10:]) + relay.finish()
     assert b"Hel" in out and b'"prompt_tokens"' not in out and out.endswith(b"data: [DONE]\n\n")
-    assert watcher.done and watcher.usage is not None and watcher.usage.completion_tokens == 2
-    assert watcher.delivered_text() == "Hel"
-    asked = StreamWatcher(usage_from_openai, forward_usage=True)
-    assert b'"prompt_tokens"' in asked.feed(raw)
+    assert relay.done and relay.usage is not None and relay.usage.completion_tokens == 2
+    assert relay.delivered_text() == "Hel"
+    assert b'"prompt_tokens"' in _relay(forward_usage=True).feed(raw)
+
+
+def test_claude_stream_usage_is_assembled_from_start_and_delta() -> None:
+    adaptor = Anthropic()
+    start = Event(
+        {
+            "type": "message_start",
+            "message": {"usage": {"input_tokens": 10, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 2}},
+        }
+    )
+    delta = Event({"type": "message_delta", "usage": {"output_tokens": 7}})
+    usage = adaptor.stream_usage(delta, adaptor.stream_usage(start, None))
+    assert usage == Usage(prompt_tokens=17, completion_tokens=7, cached_tokens=5, cache_write_tokens=2)
+    assert adaptor.stream_done(Event({"type": "message_stop"}))

@@ -1,0 +1,1 @@
+"""Pure converters between LLM API dialects (see README.md: no I/O here)."""

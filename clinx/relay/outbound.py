@@ -1,0 +1,79 @@
+"""Build the upstream call for a chosen channel: the body in the channel's dialect (through a bridge when the
+client speaks another), the channel's settings applied, the adaptor's URL and headers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from clinx.core.errors import ChannelError
+from clinx.core.types import ChannelInfo
+from clinx.relay.adaptors.base import Adaptor, UpstreamCall
+from clinx.relay.context import RelayContext
+from clinx.relay.convert.base import Bridge, Dialect
+from clinx.relay.convert.registry import bridge as find_bridge
+from clinx.relay.endpoints import CLIENT_DIALECT, DIALECT_ENDPOINT
+from clinx.relay.shaping import apply_channel, map_model
+
+# Client headers that carry meaning to an upstream of the same dialect.
+FORWARDED_HEADERS = {Dialect.CLAUDE: ("anthropic-beta",)}
+
+
+@dataclass(frozen=True)
+class Outbound:
+    call: UpstreamCall
+    upstream_dialect: Dialect | None  # None for non-conversational endpoints (OpenAI wire both ways)
+    bridge: Bridge | None
+
+
+def build(
+    ctx: RelayContext, channel: ChannelInfo, adaptor: Adaptor, *, ask_usage: bool, rng: random.Random
+) -> Outbound:
+    request = ctx.request
+    ctx.upstream_model = map_model(ctx.model, channel.model_mapping)
+    headers = adaptor.headers(channel, rng.choice(channel.keys()))
+    client = CLIENT_DIALECT.get(request.endpoint)
+    if client is None:
+        return _plain(ctx, channel, adaptor, headers, ask_usage=ask_usage)
+    native = adaptor.dialects(channel)
+    upstream = client if client in native else native[0]
+    bridge = find_bridge(client, upstream)
+    if upstream != client and bridge is None:
+        raise ChannelError(
+            f"渠道不支持此接口 (channel #{channel.id} cannot serve {client} requests)", code="channel:unsupported"
+        )
+    body: dict[str, Any] = bridge.request(request.body or {}) if bridge else dict(request.body or {})
+    body = apply_channel(body, channel, upstream)
+    body = adaptor.prepare(body, ctx.upstream_model, stream=request.stream, ask_usage=ask_usage)
+    if upstream == client:
+        for name in FORWARDED_HEADERS.get(client, ()):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+    headers.update(channel.header_override)
+    headers["Content-Type"] = "application/json"
+    url = adaptor.url(channel, DIALECT_ENDPOINT[upstream], ctx.upstream_model, request.stream)
+    return Outbound(UpstreamCall("POST", url, headers, body=orjson.dumps(body)), upstream, bridge)
+
+
+def _plain(
+    ctx: RelayContext, channel: ChannelInfo, adaptor: Adaptor, headers: dict[str, str], *, ask_usage: bool
+) -> Outbound:
+    request = ctx.request
+    if request.endpoint not in adaptor.endpoints:
+        raise ChannelError(
+            f"渠道不支持此接口 (channel #{channel.id} does not serve {request.endpoint})", code="channel:unsupported"
+        )
+    headers.update(channel.header_override)
+    url = adaptor.url(channel, request.endpoint, ctx.upstream_model, False)
+    if request.form is not None:
+        form = [(n, ctx.upstream_model if n == "model" else v) for n, v in request.form]
+        return Outbound(UpstreamCall("POST", url, headers, form=form), None, None)
+    body = apply_channel(dict(request.body or {}), channel, Dialect.OPENAI_CHAT)
+    body["model"] = ctx.upstream_model
+    if request.stream and ask_usage:
+        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+    headers["Content-Type"] = "application/json"
+    return Outbound(UpstreamCall("POST", url, headers, body=orjson.dumps(body)), None, None)
