@@ -76,3 +76,12 @@ def test_generated_option_tables_are_current() -> None:
     gen = _generator()
     page = DOC.read_text(encoding="utf-8")
     assert gen.updated(page, gen.render(build_registry())) == page, "run: python scripts/gen_option_docs.py"
+
+
+def test_conversion_table_is_current() -> None:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "gen_conversion_docs.py"
+    spec = importlib.util.spec_from_file_location("gen_conversion_docs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.DOC.read_text(encoding="utf-8") == module.render(), "run python scripts/gen_conversion_docs.py"

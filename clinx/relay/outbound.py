@@ -16,6 +16,7 @@ from clinx.relay.context import RelayContext
 from clinx.relay.convert.base import Bridge, Dialect
 from clinx.relay.convert.registry import bridge as find_bridge
 from clinx.relay.endpoints import CLIENT_DIALECT, DIALECT_ENDPOINT
+from clinx.relay.reasoning import apply_suffix
 from clinx.relay.shaping import apply_channel, map_model
 
 # Client headers that carry meaning to an upstream of the same dialect.
@@ -47,6 +48,7 @@ def build(
         )
     body: dict[str, Any] = bridge.request(request.body or {}) if bridge else dict(request.body or {})
     body = apply_channel(body, channel, upstream)
+    ctx.upstream_model = apply_suffix(body, ctx.upstream_model, upstream)
     body = adaptor.prepare(body, ctx.upstream_model, stream=request.stream, ask_usage=ask_usage)
     if upstream == client:
         for name in FORWARDED_HEADERS.get(client, ()):

@@ -25,11 +25,11 @@ from clinx.config.settings import Settings
 from clinx.core.clock import Clock
 from clinx.core.errors import ClinxError, UpstreamError
 from clinx.core.types import ChannelInfo, Usage
-from clinx.relay import estimate
+from clinx.relay import estimate, think_content
 from clinx.relay.adaptors.registry import AdaptorRegistry
 from clinx.relay.admission import admit
 from clinx.relay.context import RelayContext, RelayRequest
-from clinx.relay.endpoints import SPECS
+from clinx.relay.endpoints import SPECS, Endpoint
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error, render_error
 from clinx.relay.health import should_disable, should_retry
 from clinx.relay.outbound import build
@@ -176,6 +176,7 @@ class Relay:
             client=client,
             bridge=ctx.bridge.stream() if ctx.bridge else None,
             forward_usage=client_wants_usage(ctx.request.body or {}),
+            post=think_content.StreamThinkToContent() if _thinking_to_content(ctx) else None,
         )
         upstream_id = _upstream_id(response)
 
@@ -239,6 +240,10 @@ class Relay:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
         await self.index.reload(self.main)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _thinking_to_content(ctx: RelayContext) -> bool:
+    return bool(ctx.channel and ctx.channel.thinking_to_content and ctx.request.endpoint == Endpoint.CHAT)
 
 
 def _upstream_id(response: aiohttp.ClientResponse) -> str:

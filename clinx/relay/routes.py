@@ -17,8 +17,9 @@ from clinx.auth.api_keys import read_key
 from clinx.auth.rate_limit import gate_model_request
 from clinx.core.errors import ClinxError, ValidationError
 from clinx.relay.context import RelayRequest
-from clinx.relay.endpoints import SPECS, Endpoint
-from clinx.relay.errors import openai_error
+from clinx.relay.convert.base import Dialect
+from clinx.relay.endpoints import CLIENT_DIALECT, SPECS, Endpoint
+from clinx.relay.errors import render_error
 from clinx.relay.pipeline import Relay
 
 
@@ -93,6 +94,8 @@ async def build_request(request: Request, endpoint: Endpoint, relay: Relay, requ
         form = None
         model = str(body.get("model") or spec.default_model)
         stream = bool(body.get("stream")) and spec.streams
+    if endpoint == Endpoint.GEMINI:
+        model, stream = gemini_model_action(request)
     return RelayRequest(
         endpoint=endpoint,
         model=model,
@@ -102,7 +105,18 @@ async def build_request(request: Request, endpoint: Endpoint, relay: Relay, requ
         client_ip=client_ip(request),
         request_id=request_id,
         raw_key=read_key(request.headers, request.query_params),
+        headers=request.headers,
     )
+
+
+def gemini_model_action(request: Request) -> tuple[str, bool]:
+    """``/v1beta/models/{model}:{generateContent|streamGenerateContent}`` → (model, stream)."""
+    model, _, action = str(request.path_params.get("model_action", "")).partition(":")
+    if action not in {"generateContent", "streamGenerateContent"}:
+        raise ValidationError(
+            f"不支持的操作 {action!r} (use :generateContent or :streamGenerateContent)", code="invalid_request_body"
+        )
+    return model.removeprefix("models/"), action == "streamGenerateContent"
 
 
 def endpoint_handler(endpoint: Endpoint) -> Any:
@@ -121,7 +135,7 @@ def endpoint_handler(endpoint: Endpoint) -> Any:
             )
             relay_request = await build_request(request, endpoint, relay, request_id)
         except ClinxError as error:
-            return openai_error(error, request_id)
+            return render_error(error, request_id, CLIENT_DIALECT.get(endpoint, Dialect.OPENAI_CHAT))
         except ClientDisconnect:
             return Response(status_code=499)
         response = await relay.handle(relay_request)
@@ -133,4 +147,7 @@ def endpoint_handler(endpoint: Endpoint) -> Any:
 
 
 def relay_routes() -> list[BaseRoute]:
-    return [Route(SPECS[e].path, endpoint_handler(e), methods=["POST"]) for e in Endpoint]
+    routes: list[BaseRoute] = [Route(SPECS[e].path, endpoint_handler(e), methods=["POST"]) for e in Endpoint]
+    # Gemini's path also exists under the v1 API version (``/v1/models/{model}:generateContent``).
+    routes.append(Route("/v1/models/{model_action}", endpoint_handler(Endpoint.GEMINI), methods=["POST"]))
+    return routes

@@ -11,6 +11,7 @@ from clinx.core.types import Usage
 from clinx.relay.adaptors.base import Adaptor
 from clinx.relay.convert.base import Dialect, Event, StreamBridge
 from clinx.relay.sse import SSEParser
+from clinx.relay.think_content import StreamThinkToContent
 
 DONE = b"data: [DONE]\n\n"
 
@@ -22,6 +23,7 @@ class StreamRelay:
     client: Dialect
     bridge: StreamBridge | None
     forward_usage: bool
+    post: StreamThinkToContent | None = None  # the channel's thinking_to_content, for OpenAI Chat clients
     usage: Usage | None = None
     done: bool = False
     upstream_events: list[Event] = field(default_factory=list)
@@ -53,6 +55,8 @@ class StreamRelay:
         return self._encode(client_events)
 
     def _encode(self, events: list[Event]) -> bytes:
+        if self.post is not None:
+            events = [out for event in events for out in self.post.feed(event)]
         out: list[bytes] = []
         for event in events:
             data = event.data
