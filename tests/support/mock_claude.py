@@ -40,7 +40,7 @@ class ClaudeRoutes:
         if mock.fail_next:
             status = mock.fail_next.pop(0)
             return json_response(status, c.error_for_status(status, rid))
-        if mock.require_auth and not rec.headers.get("x-api-key", "").strip():
+        if mock.require_auth and not _has_key(rec):
             return json_response(401, c.error("authentication_error", "x-api-key header is required", rid))
         if not rec.headers.get("anthropic-version"):
             return json_response(400, c.error("invalid_request_error", "anthropic-version: header is required", rid))
@@ -62,3 +62,9 @@ class ClaudeRoutes:
             frames = [c.frame(name, data) for name, data in c.stream_events(mid, plan)]
             return await send_stream(request, frames, len(frames) // 2 if cut else None, mock.delay, mock.coalesce)
         return await send_json(request, orjson.dumps(c.response(mid, plan)), cut)
+
+
+def _has_key(rec: Received) -> bool:
+    # The official SDKs send either `x-api-key` or, for OAuth tokens and newer releases, `Authorization: Bearer`.
+    bearer = rec.headers.get("authorization", "")
+    return bool(rec.headers.get("x-api-key", "").strip() or (bearer.startswith("Bearer ") and bearer[7:].strip()))

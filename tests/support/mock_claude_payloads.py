@@ -73,6 +73,13 @@ def validation_error(body: dict[str, Any]) -> str | None:
     return None
 
 
+def thinking_enabled(body: dict[str, Any]) -> bool:
+    """A request turning extended thinking on gets a thinking block, as from Claude (a gateway may have rewritten
+    "mock-thinking" into that)."""
+    config = body.get("thinking")
+    return isinstance(config, dict) and config.get("type") in ("enabled", "adaptive")
+
+
 def usage(prompt: int, output: int, cache_read: int = 0, cache_creation: int = 0) -> dict[str, Any]:
     """Anthropic usage: `input_tokens` excludes the tokens read from or written to the cache."""
     return {
@@ -109,14 +116,15 @@ class Plan:
 
 
 def plan(body: dict[str, Any], chunks: int, tool_id: str | None) -> Plan:
-    """The reply is `chunks` words, cut to `max_tokens` words (stop_reason "max_tokens") when that is smaller."""
+    """The reply is `chunks` words, cut to `max_tokens` words (stop_reason "max_tokens") when that is smaller; a
+    thinking block comes first for model "mock-thinking" or when the request enables thinking."""
     model = body["model"]
     prompt = prompt_tokens(body)
     if tool_id is not None:
         return Plan(model, 0, "tool_use", usage_for(model, prompt, len(TOOL_ARG_FRAGMENTS)), tool_id)
     limit = body["max_tokens"]
     words, stop = (limit, "max_tokens") if limit < chunks else (chunks, "end_turn")
-    thinking = model == "mock-thinking"
+    thinking = model == "mock-thinking" or thinking_enabled(body)
     output = words + (len(THINKING_WORDS) if thinking else 0)
     return Plan(model, words, stop, usage_for(model, prompt, output), None, thinking)
 

@@ -103,9 +103,12 @@ class Plan:
 
 
 def plan(body: dict[str, Any], model: str, chunks: int, response_id: str) -> Plan:
-    """The reply is `chunks` words, cut to `generationConfig.maxOutputTokens` (finishReason MAX_TOKENS)."""
+    """The reply is `chunks` words, cut to `generationConfig.maxOutputTokens` (finishReason MAX_TOKENS); thought
+    parts come first for model "mock-thinking" or when `thinkingConfig.includeThoughts` asks for them."""
     prompt = prompt_tokens(body)
-    limit = _get(_get(body, "generationConfig", "generation_config"), "maxOutputTokens", "max_output_tokens")
+    config = _get(body, "generationConfig", "generation_config")
+    limit = _get(config, "maxOutputTokens", "max_output_tokens")
+    include_thoughts = _get(_get(config, "thinkingConfig", "thinking_config"), "includeThoughts", "include_thoughts")
     limited = isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < chunks
     words, finish = (limit, "MAX_TOKENS") if limited else (chunks, "STOP")
     return Plan(
@@ -115,7 +118,7 @@ def plan(body: dict[str, Any], model: str, chunks: int, response_id: str) -> Pla
         0 if model == "mock-tool" else words,
         "STOP" if model == "mock-tool" else finish,
         tool=model == "mock-tool",
-        thinking=model == "mock-thinking",
+        thinking=model == "mock-thinking" or include_thoughts is True,
         with_usage=model != "mock-nousage",
         cached=prompt // 2 if model == "mock-cached" else 0,
     )

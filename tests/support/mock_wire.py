@@ -13,13 +13,11 @@ SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Contro
 REQUEST_ID = web.RequestKey("mock_request_id", str)
 
 
-async def send_json(
-    request: web.Request, raw: bytes, cut: bool, content_type: str = "application/json"
-) -> web.StreamResponse:
+async def send_json(request: web.Request, raw: bytes, cut: bool) -> web.StreamResponse:
     """The whole body, or with `cut` a Content-Length promising all of it and only the first half sent."""
     if not cut:
-        return web.Response(body=raw, content_type=content_type)
-    resp = web.StreamResponse(headers={"Content-Type": content_type})
+        return web.Response(body=raw, content_type="application/json")
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
     resp.content_length = len(raw)
     await resp.prepare(request)
     await resp.write(raw[: len(raw) // 2])

@@ -1,9 +1,10 @@
 """Bridge 1, stream: OpenAI chat completion chunks (upstream) → Anthropic Messages stream events (client).
 
-One block is open at a time for reasoning and text; a change of kind closes it and opens the next. Tool calls
-open one ``tool_use`` block per OpenAI call index and stay open until something else arrives or the message
-ends, so upstreams that interleave parallel calls' argument deltas still land on the right block.
-``message_delta`` and ``message_stop`` wait for ``[DONE]`` (or ``finish()``) because usage arrives last.
+One block is open at a time, as Anthropic streams them: a change of kind (reasoning, text, a new tool call
+index) closes the open block and starts the next. Argument deltas for a call whose block is already closed
+(only upstreams that interleave parallel calls send them) still go to that call's block index, where the
+anthropic SDK's accumulator places them. ``message_delta`` and ``message_stop`` wait for ``[DONE]`` (or
+``finish()``) because OpenAI reports usage last.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from clinx.relay.convert.base import Event, Json
 from clinx.relay.convert.claude_openai_common import (
+    arr,
     claude_error,
     claude_stop_reason,
     claude_usage,
@@ -32,9 +34,8 @@ class ChatToClaudeStream:
         self._started = False
         self._ended = False
         self._next_index = 0
-        self._open: tuple[str, int] | None = None  # ("thinking" | "text", block index) while one is open
-        self._tools: dict[int, int] = {}  # open tool_use blocks: OpenAI call index → Claude block index
-        self._saw_tools = False
+        self._open: tuple[str, int] | None = None  # (kind, block index) of the open block
+        self._tools: dict[int, int] = {}  # every tool call seen: OpenAI call index → Claude block index
         self._finish: str | None = None
         self._usage: Json | None = None
 
@@ -50,7 +51,7 @@ class ChatToClaudeStream:
         out = [] if self._started else [self._start(chunk)]
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
-        for choice in chunk.get("choices") or []:
+        for choice in arr(chunk.get("choices") or [], "stream chunk choices"):
             if isinstance(choice, dict) and choice.get("index", 0) == 0:
                 out.extend(self._choice(choice))
         return out
@@ -87,7 +88,7 @@ class ChatToClaudeStream:
         content = delta.get("content")
         if isinstance(content, str) and content:
             out += self._text_delta("text", {"type": "text_delta", "text": content})
-        for position, call in enumerate(delta.get("tool_calls") or []):
+        for position, call in enumerate(arr(delta.get("tool_calls") or [], "delta.tool_calls")):
             if isinstance(call, dict):
                 out += self._tool_delta(call, position)
         reason = choice.get("finish_reason")
@@ -116,8 +117,7 @@ class ChatToClaudeStream:
         function = call.get("function")
         function = function if isinstance(function, dict) else {}
         if index not in self._tools:
-            if self._open is not None:
-                out += self._close_blocks()
+            out += self._close_blocks()
             name = function.get("name")
             block = {
                 "type": "tool_use",
@@ -127,7 +127,7 @@ class ChatToClaudeStream:
             }
             out.append(self._block_start(block))
             self._tools[index] = self._next_index - 1
-            self._saw_tools = True
+            self._open = ("tool", self._next_index - 1)
         arguments = function.get("arguments")
         if isinstance(arguments, str) and arguments:
             delta = {"type": "input_json_delta", "partial_json": arguments}
@@ -151,12 +151,11 @@ class ChatToClaudeStream:
         return event
 
     def _close_blocks(self) -> list[Event]:
-        indexes = sorted(self._tools.values())
-        if self._open is not None:
-            indexes.append(self._open[1])
+        if self._open is None:
+            return []
+        index = self._open[1]
         self._open = None
-        self._tools = {}
-        return [_event({"type": "content_block_stop", "index": i}) for i in indexes]
+        return [_event({"type": "content_block_stop", "index": index})]
 
     def _close(self, *, normal: bool) -> list[Event]:
         """Close the message. Without a finish_reason, a normal end ([DONE]) reads as ``end_turn`` (or
@@ -165,7 +164,7 @@ class ChatToClaudeStream:
         if not self._started:
             return []
         out = self._close_blocks()
-        stop = claude_stop_reason(self._finish, self._saw_tools) if normal or self._finish else None
+        stop = claude_stop_reason(self._finish, bool(self._tools)) if normal or self._finish else None
         usage = claude_usage(self._usage) if self._usage is not None else {"output_tokens": 0}
         out.append(
             _event({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": usage})

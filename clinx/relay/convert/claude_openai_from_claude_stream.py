@@ -79,7 +79,7 @@ class ClaudeToChatStream:
         if kind != "tool_use":
             return []
         index = len(self._calls)
-        self._calls[data.get("index", -1)] = index
+        self._calls[_block_index(data)] = index
         initial = block.get("input")
         arguments = dump_args(initial) if isinstance(initial, dict) and initial else ""
         function = {"name": block.get("name", ""), "arguments": arguments}
@@ -99,7 +99,7 @@ class ClaudeToChatStream:
             return [self._chunk({"reasoning_content": delta["thinking"]})]
         if kind == "signature_delta" and delta.get("signature"):
             return [self._chunk({"reasoning_signature": delta["signature"]})]
-        call = self._calls.get(data.get("index", -1))
+        call = self._calls.get(_block_index(data))
         if kind == "input_json_delta" and call is not None and delta.get("partial_json"):
             return [self._chunk({"tool_calls": [{"index": call, "function": {"arguments": delta["partial_json"]}}]})]
         return []
@@ -117,6 +117,11 @@ class ClaudeToChatStream:
         if not self._started:
             return [DONE]
         return [Event(data={**self._head(), "choices": [], "usage": openai_usage(self._usage)}), DONE]
+
+
+def _block_index(data: Json) -> int:
+    index = data.get("index")
+    return index if isinstance(index, int) else -1
 
 
 def _error(error: Any) -> Json:

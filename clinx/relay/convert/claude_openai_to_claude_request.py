@@ -238,7 +238,7 @@ def _thinking(body: Json, out: Json) -> None:
     effort = body.get("reasoning_effort")
     if effort is None or effort in _NO_THINKING:
         return
-    if effort not in THINKING_BUDGETS:
+    if not isinstance(effort, str) or effort not in THINKING_BUDGETS:
         raise ValidationError("reasoning_effort must be one of none, minimal, low, medium, high, xhigh")
     if out.get("tool_choice", {}).get("type") in ("any", "tool"):
         return

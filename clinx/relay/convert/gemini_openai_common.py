@@ -100,6 +100,15 @@ def as_int(value: Any, where: str) -> int | None:
     raise ValidationError(f"{where} must be an integer")
 
 
+def text_or(value: Any, default: str = "") -> str:
+    """A string from an upstream answer, or ``default`` when the value is not one."""
+    return value if isinstance(value, str) else default
+
+
+def int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def count(value: Any) -> int:
     """A token count from an upstream answer; anything that is not a number counts as 0."""
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -43,6 +43,8 @@ GEMINI_SCHEMA_FIELDS = frozenset(
 _FORMATS = {"STRING": {"enum", "date-time"}, "NUMBER": {"float", "double"}, "INTEGER": {"int32", "int64"}}
 _TYPES = {"object", "array", "string", "number", "integer", "boolean"}
 _MAX_DEPTH = 32
+_MAX_NODES = 2000
+_NESTED_OR_CHECKED = frozenset({"type", "nullable", "properties", "items", "anyOf", "format"})
 
 
 def to_gemini_schema(schema: Any) -> Json:
@@ -54,40 +56,69 @@ def to_gemini_schema(schema: Any) -> Json:
         found = schema.get(key)
         if isinstance(found, dict):
             defs.update(found)
-    return _to_gemini(schema, defs, 0)
+    return _ToGemini(defs).convert(schema, 0, frozenset())
 
 
-def _resolve(schema: Json, defs: Json, depth: int) -> Json:
-    ref = schema.get("$ref")
-    if not isinstance(ref, str) or depth >= _MAX_DEPTH:
-        return schema
-    name = ref.rsplit("/", 1)[-1]
-    target = defs.get(name) if ref.startswith(("#/$defs/", "#/definitions/")) else None
-    if not isinstance(target, dict):
-        return schema
-    merged = {**_resolve(target, defs, depth + 1), **{k: v for k, v in schema.items() if k != "$ref"}}
-    return merged
+class _ToGemini:
+    """Gemini's ``Schema`` has no references, so local ``$ref``s are inlined: a recursive one stops (as an
+    unconstrained schema) where it would repeat itself, and a budget of schema nodes bounds what references to
+    references can multiply into."""
 
+    def __init__(self, defs: Json) -> None:
+        self.defs = defs
+        self.budget = _MAX_NODES
 
-def _to_gemini(raw: Json, defs: Json, depth: int) -> Json:
-    schema = _resolve(raw, defs, depth)
-    all_of = schema.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
-        schema = {**_resolve(all_of[0], defs, depth), **{k: v for k, v in schema.items() if k != "allOf"}}
-    out: Json = {}
-    _set_type(out, schema.get("type"))
-    if schema.get("nullable") is True:
-        out["nullable"] = True
-    for key, value in schema.items():
-        if key in GEMINI_SCHEMA_FIELDS and key not in {"type", "nullable", "properties", "items", "anyOf", "format"}:
-            out[key] = value
-    if "const" in schema and isinstance(schema["const"], str):
-        out["enum"] = [schema["const"]]
-    _keep_valid_enum(out)
-    _keep_valid_format(out, schema.get("format"))
-    if depth + 1 < _MAX_DEPTH:
-        _nested(out, schema, defs, depth)
-    return out
+    def convert(self, raw: Json, depth: int, refs: frozenset[str]) -> Json:
+        self.budget -= 1
+        schema, refs = self._resolve(raw, refs)
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
+            first, refs = self._resolve(all_of[0], refs)
+            schema = {**first, **{k: v for k, v in schema.items() if k != "allOf"}}
+        out: Json = {}
+        _set_type(out, schema.get("type"))
+        if schema.get("nullable") is True:
+            out["nullable"] = True
+        for key, value in schema.items():
+            if key in GEMINI_SCHEMA_FIELDS and key not in _NESTED_OR_CHECKED:
+                out[key] = value
+        if "const" in schema and isinstance(schema["const"], str):
+            out["enum"] = [schema["const"]]
+            out.setdefault("type", "STRING")
+        _keep_valid_enum(out)
+        _keep_valid_format(out, schema.get("format"))
+        if depth + 1 < _MAX_DEPTH and self.budget > 0:
+            self._nested(out, schema, depth + 1, refs)
+        return out
+
+    def _resolve(self, schema: Json, refs: frozenset[str]) -> tuple[Json, frozenset[str]]:
+        ref = schema.get("$ref")
+        if not isinstance(ref, str):
+            return schema, refs
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        target = self.defs.get(ref.rsplit("/", 1)[-1]) if ref.startswith(("#/$defs/", "#/definitions/")) else None
+        if ref in refs or not isinstance(target, dict) or self.budget <= 0:
+            return rest, refs
+        resolved, refs = self._resolve(target, refs | {ref})
+        return {**resolved, **rest}, refs
+
+    def _nested(self, out: Json, schema: Json, depth: int, refs: frozenset[str]) -> None:
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            out["properties"] = {
+                name: self.convert(sub, depth, refs) for name, sub in properties.items() if isinstance(sub, dict)
+            }
+            required = out.get("required")
+            if isinstance(required, list):
+                out["required"] = [name for name in required if name in out["properties"]]
+        items = schema.get("items")
+        if isinstance(items, list):
+            items = items[0] if items else None
+        if isinstance(items, dict):
+            out["items"] = self.convert(items, depth, refs)
+        variants = schema.get("anyOf", schema.get("oneOf"))
+        if isinstance(variants, list):
+            out["anyOf"] = [self.convert(v, depth, refs) for v in variants if isinstance(v, dict)]
 
 
 def _set_type(out: Json, raw: Any) -> None:
@@ -110,25 +141,6 @@ def _keep_valid_format(out: Json, fmt: Any) -> None:
         out["format"] = fmt
 
 
-def _nested(out: Json, schema: Json, defs: Json, depth: int) -> None:
-    properties = schema.get("properties")
-    if isinstance(properties, dict):
-        out["properties"] = {
-            name: _to_gemini(sub, defs, depth + 1) for name, sub in properties.items() if isinstance(sub, dict)
-        }
-        required = out.get("required")
-        if isinstance(required, list):
-            out["required"] = [name for name in required if name in out["properties"]]
-    items = schema.get("items")
-    if isinstance(items, list):
-        items = items[0] if items else None
-    if isinstance(items, dict):
-        out["items"] = _to_gemini(items, defs, depth + 1)
-    variants = schema.get("anyOf", schema.get("oneOf"))
-    if isinstance(variants, list):
-        out["anyOf"] = [_to_gemini(v, defs, depth + 1) for v in variants if isinstance(v, dict)]
-
-
 def from_gemini_schema(schema: Any) -> Any:
     """A Gemini ``Schema`` (upper-case types, ``nullable``) → JSON Schema: types lower-cased, ``nullable`` folded
     into a type list, ``example`` into ``examples``; Gemini-only ``propertyOrdering`` and ``format: enum`` dropped."""
@@ -145,15 +157,19 @@ def from_gemini_schema(schema: Any) -> Any:
                 out["type"] = value.lower()
         elif key == "properties" and isinstance(value, dict):
             out["properties"] = {name: from_gemini_schema(sub) for name, sub in value.items()}
-        elif key in {"items", "anyOf"}:
-            out[key] = from_gemini_schema(value)
         elif key == "example":
             out["examples"] = [value]
         else:
-            out[key] = value
+            out[key] = from_gemini_schema(value) if key in {"items", "anyOf"} else value
     if schema.get("nullable") is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        elif isinstance(out.get("anyOf"), list):
-            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+        _add_null(out)
     return out
+
+
+def _add_null(out: Json) -> None:
+    if isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    elif isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [*out["anyOf"], {"type": "null"}]

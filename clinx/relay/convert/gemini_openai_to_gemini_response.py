@@ -91,7 +91,10 @@ def function_call_part(call: Json) -> Json:
     function = call.get("function")
     function = function if isinstance(function, dict) else {}
     name = function.get("name")
-    gemini_call: Json = {"name": name if isinstance(name, str) else "", "args": answer_arguments(function.get("arguments"))}
+    gemini_call: Json = {
+        "name": name if isinstance(name, str) else "",
+        "args": answer_arguments(function.get("arguments")),
+    }
     ident = call.get("id")
     if isinstance(ident, str) and ident:
         gemini_call = {"id": ident, **gemini_call}

@@ -23,7 +23,13 @@ from clinx.relay.convert.gemini_openai_common import (
 )
 from clinx.relay.convert.gemini_openai_schema import from_gemini_schema
 
-_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/mp3": "mp3", "audio/mpeg": "mp3"}
+_AUDIO_FORMATS = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mp3": "mp3",
+    "audio/mpeg": "mp3",
+}
 # thinkingBudget → reasoning_effort, by the upper bound of each band (the reverse bridge sends 1024/8192/24576).
 _EFFORT_BANDS = ((1024, "low"), (8192, "medium"))
 _LEVELS = {"minimal", "low", "medium", "high"}

@@ -29,28 +29,7 @@ def chat_request_to_responses(body: Json) -> Json:
         raise ValidationError("n greater than 1 is not supported on this channel (Responses API)")
     if body.get("functions") is not None or body.get("function_call") is not None:
         raise ValidationError("legacy functions/function_call are not supported on this channel; use tools")
-    instructions: list[str] = []
-    items: list[Json] = []
-    messages = as_list(body.get("messages"), "messages")
-    if not messages:
-        raise ValidationError("messages must not be empty")
-    for i, raw in enumerate(messages):
-        where = f"messages[{i}]"
-        message = as_object(raw, where)
-        role = message.get("role")
-        if role in ("system", "developer"):
-            text = _text(message.get("content"), f"{where}.content")
-            if text.strip():
-                instructions.append(text)
-        elif role == "user":
-            items.append({"type": "message", "role": "user", "content": _user_content(message, where)})
-        elif role == "assistant":
-            items += _assistant(message, where)
-        elif role == "tool":
-            items.append(_tool_result(message, where))
-        else:
-            raise ValidationError(f"{where}.role must be system, developer, user, assistant or tool")
-
+    instructions, items = _conversation(body.get("messages"))
     out: Json = {"model": body["model"]} if "model" in body else {}
     out["input"] = items
     if instructions:
@@ -76,6 +55,33 @@ def chat_request_to_responses(body: Json) -> Json:
     if body.get("stream") is True:
         out["stream"] = True
     return out
+
+
+def _conversation(raw_messages: object) -> tuple[list[str], list[Json]]:
+    """Messages → (instructions, input items). System and developer messages become instructions, wherever they
+    stand: the Responses API reads instructions before the input (New API does the same)."""
+    messages = as_list(raw_messages, "messages")
+    if not messages:
+        raise ValidationError("messages must not be empty")
+    instructions: list[str] = []
+    items: list[Json] = []
+    for i, raw in enumerate(messages):
+        where = f"messages[{i}]"
+        message = as_object(raw, where)
+        role = message.get("role")
+        if role in ("system", "developer"):
+            text = _text(message.get("content"), f"{where}.content")
+            if text.strip():
+                instructions.append(text)
+        elif role == "user":
+            items.append({"type": "message", "role": "user", "content": _user_content(message, where)})
+        elif role == "assistant":
+            items += _assistant(message, where)
+        elif role == "tool":
+            items.append(_tool_result(message, where))
+        else:
+            raise ValidationError(f"{where}.role must be system, developer, user, assistant or tool")
+    return instructions, items
 
 
 def _text(content: object, where: str) -> str:
@@ -113,12 +119,10 @@ def _part(part: Json, where: str) -> Json:
         url = as_text(image.get("url"), f"{where}.image_url.url")
         if not url:
             raise ValidationError(f"{where}.image_url.url is required")
-        out: Json = {"type": "input_image", "image_url": url}
-        out["detail"] = image.get("detail") or "auto"
-        return out
+        return {"type": "input_image", "image_url": url, "detail": image.get("detail") or "auto"}
     if kind == "file":
         file = as_object(part.get("file"), f"{where}.file")
-        out = {"type": "input_file"}
+        out: Json = {"type": "input_file"}
         copy_keys(file, out, ("file_data", "file_id", "filename"))
         return out
     if kind == "input_audio":
@@ -166,7 +170,10 @@ def _tools(tools: object) -> list[Json]:
         if not as_text(function.get("name"), f"tools[{i}].function.name"):
             raise ValidationError(f"tools[{i}].function.name is required")
         flat: Json = {"type": "function"}
-        copy_keys(function, flat, ("name", "description", "parameters", "strict"))
+        copy_keys(function, flat, ("name", "description"))
+        # Responses requires parameters and defaults strict to true; Chat means an empty list and false.
+        flat["parameters"] = function.get("parameters") or {"type": "object", "properties": {}}
+        flat["strict"] = function.get("strict") is True
         out.append(flat)
     return out
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 
 from clinx.core.errors import UpstreamError
 from clinx.relay.convert.base import Json
-from clinx.relay.convert.responses_openai_common import as_list, as_object, as_text, chat_id, chat_usage, count
+from clinx.relay.convert.responses_openai_common import (
+    as_list,
+    as_object,
+    as_text,
+    chat_id,
+    chat_usage,
+    count,
+    text_or,
+)
 
 
 @dataclass
@@ -25,7 +33,8 @@ def responses_response_to_chat(answer: Json) -> Json:
     if answer.get("status") == "failed":
         raise UpstreamError(f"the upstream response failed: {error_message(answer.get('error'))}")
     output = read_output(as_list(answer.get("output"), "output"))
-    message: Json = {"role": "assistant", "content": "".join(output.text) or (None if output.calls else "")}
+    empty = None if output.calls or output.refusal else ""  # as OpenAI: null beside tool calls or a refusal
+    message: Json = {"role": "assistant", "content": "".join(output.text) or empty}
     if output.reasoning:
         message["reasoning_content"] = "\n\n".join(output.reasoning)
     if output.refusal:
@@ -82,6 +91,4 @@ def finish_reason(status: object, incomplete: object, has_calls: bool) -> str:
 
 
 def error_message(error: object) -> str:
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]
-    return "no details given"
+    return text_or(error.get("message") if isinstance(error, dict) else None, "no details given")

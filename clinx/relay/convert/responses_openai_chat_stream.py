@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from clinx.relay.convert.base import Event, Json
 from clinx.relay.convert.responses_openai_chat_response import error_message, finish_reason
-from clinx.relay.convert.responses_openai_common import as_list, as_object, as_text, chat_id, chat_usage, count
+from clinx.relay.convert.responses_openai_common import (
+    as_list,
+    as_object,
+    as_text,
+    chat_id,
+    chat_usage,
+    count,
+    text_or,
+)
 
 _TEXT_DELTAS = {
     "response.output_text.delta": "content",
@@ -79,10 +87,9 @@ class ResponsesToChatStream:
     def _meta(self, response: object) -> None:
         if not isinstance(response, dict) or self._started:
             return
-        if isinstance(response.get("id"), str) and response["id"]:
-            self._id = chat_id(response["id"])
+        self._id = chat_id(text_or(response.get("id"), "unknown"))
         self._created = count(response.get("created_at"))
-        self._model = response.get("model") if isinstance(response.get("model"), str) else ""
+        self._model = text_or(response.get("model"), "")
 
     def _start(self) -> list[Event]:
         if self._started:
@@ -124,7 +131,7 @@ class ResponsesToChatStream:
         call_id = as_text(item.get("call_id"), "item.call_id") or item_id
         function = {"name": as_text(item.get("name"), "item.name"), "arguments": ""}
         call = {"index": index, "id": call_id, "type": "function", "function": function}
-        return self._start() + [self._chunk({"tool_calls": [call]})]
+        return [*self._start(), self._chunk({"tool_calls": [call]})]
 
     def _arguments(self, data: Json, arguments: str, done: bool) -> list[Event]:
         item_id = self._item_id(data)

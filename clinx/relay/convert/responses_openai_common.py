@@ -33,6 +33,11 @@ def as_text(value: object, where: str) -> str:
     return value
 
 
+def text_or(value: object, default: str) -> str:
+    """An upstream string field, lenient: anything but a non-empty string reads as ``default``."""
+    return value if isinstance(value, str) and value else default
+
+
 def count(value: object) -> int:
     """A token count from an upstream answer; anything that is not a non-negative number reads as 0."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -51,20 +56,22 @@ def copy_keys(source: Json, target: Json, keys: tuple[str, ...]) -> None:
 
 
 def responses_usage(usage: object) -> Json | None:
-    """Chat ``usage`` → Responses ``usage`` (both count cached tokens inside the input tokens)."""
+    """Chat ``usage`` → Responses ``usage`` (both count cached and cache-write tokens inside the input tokens)."""
     if not isinstance(usage, dict):
         return None
     prompt = count(usage.get("prompt_tokens"))
     completion = count(usage.get("completion_tokens"))
-    prompt_details = usage.get("prompt_tokens_details")
-    completion_details = usage.get("completion_tokens_details")
-    cached = count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
-    reasoning = count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
+    prompt_details = _details(usage, "prompt_tokens_details")
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": cached},
+        "input_tokens_details": {
+            "cached_tokens": count(prompt_details.get("cached_tokens")),
+            "cache_write_tokens": count(prompt_details.get("cache_write_tokens")),
+        },
         "output_tokens": completion,
-        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "output_tokens_details": {
+            "reasoning_tokens": count(_details(usage, "completion_tokens_details").get("reasoning_tokens"))
+        },
         "total_tokens": count(usage.get("total_tokens")) or prompt + completion,
     }
 
@@ -74,19 +81,24 @@ def chat_usage(usage: object) -> Json:
     usage = usage if isinstance(usage, dict) else {}
     prompt = count(usage.get("input_tokens"))
     completion = count(usage.get("output_tokens"))
-    input_details = usage.get("input_tokens_details")
-    output_details = usage.get("output_tokens_details")
+    input_details = _details(usage, "input_tokens_details")
+    prompt_details = {"cached_tokens": count(input_details.get("cached_tokens"))}
+    if count(input_details.get("cache_write_tokens")):
+        prompt_details["cache_write_tokens"] = count(input_details.get("cache_write_tokens"))
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": count(usage.get("total_tokens")) or prompt + completion,
-        "prompt_tokens_details": {
-            "cached_tokens": count(input_details.get("cached_tokens")) if isinstance(input_details, dict) else 0
-        },
+        "prompt_tokens_details": prompt_details,
         "completion_tokens_details": {
-            "reasoning_tokens": count(output_details.get("reasoning_tokens")) if isinstance(output_details, dict) else 0
+            "reasoning_tokens": count(_details(usage, "output_tokens_details").get("reasoning_tokens"))
         },
     }
+
+
+def _details(usage: Json, key: str) -> Json:
+    details = usage.get(key)
+    return details if isinstance(details, dict) else {}
 
 
 # --- ids -----------------------------------------------------------------------------------------------------

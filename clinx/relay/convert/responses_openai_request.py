@@ -14,7 +14,6 @@ from clinx.relay.convert.responses_openai_common import as_list, as_object, as_t
 _SAME = (
     "temperature",
     "top_p",
-    "parallel_tool_calls",
     "user",
     "metadata",
     "service_tier",
@@ -48,8 +47,9 @@ def responses_request_to_chat(body: Json) -> Json:
     if body.get("max_output_tokens") is not None:
         out["max_completion_tokens"] = body["max_output_tokens"]
     tools = _tools(body.get("tools"))
-    if tools:
+    if tools:  # OpenAI refuses tool_choice and parallel_tool_calls without tools
         out["tools"] = tools
+        copy_keys(body, out, ("parallel_tool_calls",))
         choice = _tool_choice(body.get("tool_choice"))
         if choice is not None:
             out["tool_choice"] = choice
@@ -211,7 +211,8 @@ def _part(part: Json, where: str) -> Json:
 
 def _tools(tools: object) -> list[Json]:
     """Function tools only: built-in tools (web_search, file_search, code_interpreter, computer…) run inside the
-    Responses API and have no Chat equivalent, so they are dropped."""
+    Responses API and have no Chat equivalent, so they are dropped. ``strict`` passes only when set: forcing
+    Responses' default (true) on a Chat upstream would refuse the loose schemas many clients send."""
     out = []
     for i, raw in enumerate(as_list(tools, "tools")):
         tool = as_object(raw, f"tools[{i}]")

@@ -27,6 +27,7 @@ from clinx.relay.convert.responses_openai_common import (
     response_id,
     response_object,
     responses_usage,
+    text_or,
     text_part,
 )
 from clinx.relay.convert.responses_openai_response import reasoning_text
@@ -100,9 +101,9 @@ class ChatToResponsesStream:
         if self._started:
             return []
         self._started = True
-        self._base = chunk.get("id") if isinstance(chunk.get("id"), str) and chunk["id"] else "unknown"
+        self._base = text_or(chunk.get("id"), "unknown")
         self._created = count(chunk.get("created"))
-        self._model = chunk.get("model") if isinstance(chunk.get("model"), str) else ""
+        self._model = text_or(chunk.get("model"), "")
         return [
             self._emit("response.created", response=self._response("in_progress", None)),
             self._emit("response.in_progress", response=self._response("in_progress", None)),
@@ -150,13 +151,13 @@ class ChatToResponsesStream:
         if not isinstance(index, int):  # some providers omit the index: a new id starts a new call
             index = len(self._calls) if call.get("id") or not self._calls else max(self._calls)
         function = as_object(call.get("function") or {}, "tool_calls[].function")
-        name = function.get("name") if isinstance(function.get("name"), str) else ""
+        name = text_or(function.get("name"), "")
         out: list[Event] = []
         item = self._calls.get(index)
         if item is None:
             out += self._close(self._text)
             self._text = None
-            call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else f"call_{self._base}_{index}"
+            call_id = text_or(call.get("id"), f"call_{self._base}_{index}")
             item = self._calls[index] = self._open("function_call", call_item_id(call_id))
             item.call_id, item.name, item.parts = call_id, name, [["arguments", ""]]
             out.append(self._emit("response.output_item.added", output_index=item.index, item=item.snapshot()))
@@ -212,7 +213,8 @@ class ChatToResponsesStream:
             done = self._emit("response.refusal.done", **where, refusal=text)
         return [done, self._part_event(item, "done")]
 
-    def _close(self, item: _Item | None) -> list[Event]:
+    def _close(self, item: _Item | None, status: str = "completed") -> list[Event]:
+        """Close an item: ``completed`` when the next item starts, the response's fate when the stream ends."""
         if item is None or item.status != "in_progress":
             return []
         out: list[Event] = []
@@ -228,15 +230,16 @@ class ChatToResponsesStream:
             )
         else:
             out += self._close_part(item)
-        item.status = "completed" if self._status()[0] == "completed" else "incomplete"
+        item.status = status
         out.append(self._emit("response.output_item.done", output_index=item.index, item=item.snapshot()))
         return out
 
     def _close_all(self) -> list[Event]:
-        out = self._close(self._text)
+        status = "completed" if self._status()[0] == "completed" else "incomplete"
+        out = self._close(self._text, status)
         self._text = None
         for item in self._calls.values():
-            out += self._close(item)
+            out += self._close(item, status)
         return out
 
     # --- the end ------------------------------------------------------------------------------------------
@@ -279,4 +282,3 @@ class ChatToResponsesStream:
         data: Json = {"type": kind, "sequence_number": self._seq, **fields}
         self._seq += 1
         return Event(data=data, name=kind)
-
