@@ -9,6 +9,7 @@ from pathlib import Path
 
 from clinx.relay.convert.base import Bridge, Dialect
 from clinx.relay.convert.registry import all_bridges, bridge
+from clinx.relay.endpoints import CLIENT_DIALECT
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "conversions.md"
 NAMES = {
@@ -16,6 +17,7 @@ NAMES = {
     Dialect.CLAUDE: "Anthropic Messages",
     Dialect.GEMINI: "Gemini",
     Dialect.OPENAI_RESPONSES: "OpenAI Responses",
+    Dialect.DIFY: "Dify",
 }
 
 
@@ -45,7 +47,7 @@ def render() -> str:
         "",
         *header,
     ]
-    for client in Dialect:
+    for client in sorted(set(CLIENT_DIALECT.values())):
         for upstream in Dialect:
             if client != upstream and (client, upstream) not in direct:
                 lines.append(_row(client, upstream, bridge(client, upstream)))

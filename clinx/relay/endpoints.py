@@ -22,6 +22,7 @@ class Endpoint(StrEnum):
     MESSAGES = "messages"  # Anthropic Messages
     GEMINI = "gemini"  # Gemini generateContent / streamGenerateContent
     RESPONSES = "responses"  # OpenAI Responses
+    RERANK = "rerank"  # Cohere / Jina shaped rerank
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ SPECS: dict[Endpoint, EndpointSpec] = {
     Endpoint.MESSAGES: EndpointSpec("/v1/messages", streams=True),
     Endpoint.GEMINI: EndpointSpec("/v1beta/models/{model_action}", streams=True),
     Endpoint.RESPONSES: EndpointSpec("/v1/responses", streams=True),
+    Endpoint.RERANK: EndpointSpec("/v1/rerank"),
 }
 
 # Conversational endpoints: the client's dialect, which may differ from the channel's (then a bridge converts).

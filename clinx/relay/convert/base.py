@@ -17,6 +17,7 @@ class Dialect(StrEnum):
     CLAUDE = "claude"
     GEMINI = "gemini"
     OPENAI_RESPONSES = "openai_responses"
+    DIFY = "dify"  # upstream only: Dify apps (chat-messages, completion-messages, workflows/run)
 
 
 @dataclass(frozen=True)
