@@ -53,6 +53,7 @@ class RelayContext:
     tried: list[int] = field(default_factory=list)
     upstream_dialect: Dialect | None = None
     bridge: Bridge | None = None
+    upstream_stream: bool = False
 
     @property
     def model(self) -> str:

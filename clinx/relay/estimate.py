@@ -72,7 +72,25 @@ def prompt_tokens(endpoint: Endpoint, model: str, body: dict[str, Any] | None) -
         return len(_input_text(body.get("input")))  # TTS is priced per input character
     if endpoint == Endpoint.IMAGES:
         return tokens.count_text(model, _input_text(body.get("prompt")))
+    if endpoint == Endpoint.RERANK:
+        return tokens.count_text(model, rerank_text(body))
     return 0
+
+
+def rerank_text(body: dict[str, Any]) -> str:
+    """A rerank request's documents then its query, one per line, as New API counts them (for providers such as
+    Cohere that report search units, not tokens)."""
+    parts: list[str] = []
+    documents = body.get("documents")
+    for doc in documents if isinstance(documents, list) else []:
+        if isinstance(doc, dict):
+            doc = doc.get("text")
+        if isinstance(doc, str):
+            parts.append(doc)
+    query = body.get("query")
+    if isinstance(query, str) and query:
+        parts.append(query)
+    return "\n".join(parts)
 
 
 def max_output_tokens(body: dict[str, Any] | None) -> int:

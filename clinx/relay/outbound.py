@@ -28,6 +28,18 @@ class Outbound:
     call: UpstreamCall
     upstream_dialect: Dialect | None  # None for non-conversational endpoints (OpenAI wire both ways)
     bridge: Bridge | None
+    key: str = ""  # the channel key chosen (adaptors that sign requests need it)
+    stream: bool = False  # whether the upstream is asked for a stream (some always are)
+
+
+def native_dialects(adaptor: Adaptor, channel: ChannelInfo, upstream_model: str) -> tuple[Dialect, ...]:
+    """The channel's dialects, the one its adaptor prefers for this model first (e.g. Claude models on Vertex)."""
+    native = adaptor.dialects(channel)
+    chooser = getattr(adaptor, "dialect_for_model", None)
+    if chooser is not None:
+        preferred: Dialect = chooser(upstream_model)
+        native = (preferred, *(d for d in native if d != preferred))
+    return native
 
 
 def build(
@@ -35,11 +47,16 @@ def build(
 ) -> Outbound:
     request = ctx.request
     ctx.upstream_model = map_model(ctx.model, channel.model_mapping)
-    headers = adaptor.headers(channel, rng.choice(channel.keys()))
+    key = rng.choice(channel.keys())
+    headers = adaptor.headers(channel, key)
     client = CLIENT_DIALECT.get(request.endpoint)
     if client is None:
-        return _plain(ctx, channel, adaptor, headers, ask_usage=ask_usage)
-    native = adaptor.dialects(channel)
+        return _plain(ctx, channel, adaptor, headers, key=key, ask_usage=ask_usage)
+    native = native_dialects(adaptor, channel, ctx.upstream_model)
+    if not native:
+        raise ChannelError(
+            f"渠道不支持对话接口 (channel #{channel.id} serves no chat dialect)", code="channel:unsupported"
+        )
     upstream = client if client in native else native[0]
     bridge = find_bridge(client, upstream)
     if upstream != client and bridge is None:
@@ -49,19 +66,22 @@ def build(
     body: dict[str, Any] = bridge.request(request.body or {}) if bridge else dict(request.body or {})
     body = apply_channel(body, channel, upstream)
     ctx.upstream_model = apply_suffix(body, ctx.upstream_model, upstream)
-    body = adaptor.prepare(body, ctx.upstream_model, stream=request.stream, ask_usage=ask_usage)
+    # Some upstreams answer only as a stream (Dify agents): ask for one and let the pipeline gather it.
+    stream = request.stream or bool(getattr(adaptor, "always_stream", False))
+    body = adaptor.prepare(body, ctx.upstream_model, stream=stream, ask_usage=ask_usage)
     if upstream == client:
         for name in FORWARDED_HEADERS.get(client, ()):
             if name in request.headers:
                 headers[name] = request.headers[name]
     headers.update(channel.header_override)
     headers["Content-Type"] = "application/json"
-    url = adaptor.url(channel, DIALECT_ENDPOINT[upstream], ctx.upstream_model, request.stream)
-    return Outbound(UpstreamCall("POST", url, headers, body=orjson.dumps(body)), upstream, bridge)
+    url = adaptor.url(channel, DIALECT_ENDPOINT[upstream], ctx.upstream_model, stream)
+    call = UpstreamCall("POST", url, headers, body=orjson.dumps(body))
+    return Outbound(call, upstream, bridge, key=key, stream=stream)
 
 
 def _plain(
-    ctx: RelayContext, channel: ChannelInfo, adaptor: Adaptor, headers: dict[str, str], *, ask_usage: bool
+    ctx: RelayContext, channel: ChannelInfo, adaptor: Adaptor, headers: dict[str, str], *, key: str, ask_usage: bool
 ) -> Outbound:
     request = ctx.request
     if request.endpoint not in adaptor.endpoints:
@@ -72,10 +92,11 @@ def _plain(
     url = adaptor.url(channel, request.endpoint, ctx.upstream_model, False)
     if request.form is not None:
         form = [(n, ctx.upstream_model if n == "model" else v) for n, v in request.form]
-        return Outbound(UpstreamCall("POST", url, headers, form=form), None, None)
+        return Outbound(UpstreamCall("POST", url, headers, form=form), None, None, key=key)
     body = apply_channel(dict(request.body or {}), channel, Dialect.OPENAI_CHAT)
     body["model"] = ctx.upstream_model
     if request.stream and ask_usage:
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
     headers["Content-Type"] = "application/json"
-    return Outbound(UpstreamCall("POST", url, headers, body=orjson.dumps(body)), None, None)
+    call = UpstreamCall("POST", url, headers, body=orjson.dumps(body))
+    return Outbound(call, None, None, key=key, stream=request.stream)

@@ -26,6 +26,7 @@ from clinx.core.clock import Clock
 from clinx.core.errors import ClinxError, UpstreamError
 from clinx.core.types import ChannelInfo, Usage
 from clinx.relay import estimate, think_content
+from clinx.relay.adaptors.base import Adaptor
 from clinx.relay.adaptors.registry import AdaptorRegistry
 from clinx.relay.admission import admit
 from clinx.relay.context import RelayContext, RelayRequest
@@ -35,6 +36,7 @@ from clinx.relay.health import should_disable, should_retry
 from clinx.relay.outbound import build
 from clinx.relay.settlement import refund, settle
 from clinx.relay.shaping import client_wants_usage
+from clinx.relay.sse import EventParser, SSEParser
 from clinx.relay.stream import StreamRelay
 from clinx.relay.upstream import Upstream
 from clinx.routing.index import ChannelIndex
@@ -115,11 +117,18 @@ class Relay:
     async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> aiohttp.ClientResponse:
         adaptor = self.adaptors.for_type(channel.type)
         outbound = build(ctx, channel, adaptor, ask_usage=self.settings.force_stream_option, rng=self.rng)
-        ctx.upstream_dialect, ctx.bridge = outbound.upstream_dialect, outbound.bridge
+        ctx.upstream_dialect, ctx.bridge, ctx.upstream_stream = (
+            outbound.upstream_dialect,
+            outbound.bridge,
+            outbound.stream,
+        )
         call = outbound.call
+        authorize = getattr(adaptor, "authorize", None)
+        if authorize is not None:  # request signing (AWS) or token exchange (Google) at send time
+            await authorize(call, outbound.key, self.upstream)
         total = float(self.settings.relay_timeout) or None
-        idle = float(self.settings.streaming_timeout) if ctx.request.stream else total
-        response = await self.upstream.send(call, total=None if ctx.request.stream else total, idle=idle)
+        idle = float(self.settings.streaming_timeout) if ctx.upstream_stream else total
+        response = await self.upstream.send(call, total=None if ctx.upstream_stream else total, idle=idle)
         if response.status >= 400:
             try:
                 body = await response.read()
@@ -141,7 +150,10 @@ class Relay:
             response.release()
         ctx.first_byte = ctx.first_byte or asyncio.get_running_loop().time()
         spec = SPECS[ctx.request.endpoint]
-        payload = None if spec.binary_response else _json_object(body)
+        if ctx.upstream_stream:
+            payload: dict[str, Any] | None = self._gather(ctx, body)
+        else:
+            payload = None if spec.binary_response else _json_object(body)
         usage = self._usage_of(ctx, payload)
         self.spawn(self._settle(ctx, usage, _upstream_id(response), "ok"))
         headers = {"X-Oneapi-Request-Id": ctx.request.request_id}
@@ -153,6 +165,17 @@ class Relay:
             return Response(orjson.dumps(ctx.bridge.response(payload)), media_type="application/json", headers=headers)
         media_type = response.headers.get("Content-Type", "application/json")
         return Response(body, status_code=response.status, media_type=media_type, headers=headers)
+
+    def _gather(self, ctx: RelayContext, body: bytes) -> dict[str, Any]:
+        """A whole upstream stream, read for a non-stream client, folded into one answer by the adaptor."""
+        adaptor = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0)
+        parser = _parser_for(adaptor)
+        events = parser.feed(body) + parser.close()
+        aggregate = getattr(adaptor, "aggregate", None)
+        if aggregate is None:
+            raise UpstreamError("this channel answered a stream the gateway cannot fold", code="bad_response_body")
+        payload: dict[str, Any] = aggregate(events)
+        return payload
 
     def _usage_of(self, ctx: RelayContext, payload: dict[str, Any] | None) -> Usage:
         reported: Usage | None = None
@@ -178,6 +201,7 @@ class Relay:
             forward_usage=client_wants_usage(ctx.request.body or {}),
             post=think_content.StreamThinkToContent() if _thinking_to_content(ctx) else None,
         )
+        relay.use_parser(_parser_for(relay.adaptor))
         upstream_id = _upstream_id(response)
 
         async def body() -> AsyncIterator[bytes]:
@@ -240,6 +264,13 @@ class Relay:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
         await self.index.reload(self.main)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _parser_for(adaptor: Adaptor) -> EventParser:
+    """SSE for nearly everyone; a provider with a binary framing (AWS event streams) brings its decoder."""
+    factory = getattr(adaptor, "stream_decoder", None)
+    decoder: EventParser = factory() if factory is not None else SSEParser()
+    return decoder
 
 
 def _thinking_to_content(ctx: RelayContext) -> bool:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import orjson
 
 from clinx.relay.convert.base import Event
+
+
+class EventParser(Protocol):
+    """Bytes in as they arrive, complete events out; ``close`` flushes what is pending at the end."""
+
+    def feed(self, chunk: bytes) -> list[Event]: ...
+
+    def close(self) -> list[Event]: ...
 
 
 class SSEParser:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from clinx.core.types import Usage
 from clinx.relay.adaptors.base import Adaptor
 from clinx.relay.convert.base import Dialect, Event, StreamBridge
-from clinx.relay.sse import SSEParser
+from clinx.relay.sse import EventParser, SSEParser
 from clinx.relay.think_content import StreamThinkToContent
 
 DONE = b"data: [DONE]\n\n"
@@ -27,7 +27,10 @@ class StreamRelay:
     usage: Usage | None = None
     done: bool = False
     upstream_events: list[Event] = field(default_factory=list)
-    _parser: SSEParser = field(default_factory=SSEParser)
+    _parser: EventParser = field(default_factory=SSEParser)
+
+    def use_parser(self, parser: EventParser) -> None:
+        self._parser = parser
 
     def feed(self, chunk: bytes) -> bytes:
         return self._relay(self._parser.feed(chunk))

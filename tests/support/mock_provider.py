@@ -19,6 +19,7 @@ from tests.support import mock_openai_payloads as p
 from tests.support.mock_claude import ClaudeRoutes
 from tests.support.mock_gemini import GeminiRoutes
 from tests.support.mock_http import Received, RecordedFile, bad_request, json_response, read_request
+from tests.support.mock_rerank import RerankRoutes
 from tests.support.mock_wire import REQUEST_ID, send_json, send_stream
 
 __all__ = ["ERROR_MODELS", "MockProvider", "Received", "RecordedFile"]
@@ -178,6 +179,7 @@ class MockProvider:
         app.router.add_post("/openai/deployments/{deployment}/embeddings", self._endpoint(self._embeddings, True, True))
         ClaudeRoutes(self).add_to(app)
         GeminiRoutes(self).add_to(app)
+        RerankRoutes(self).add_to(app)
 
     def _endpoint(self, handler: Handler, needs_json: bool = False, azure: bool = False) -> Endpoint:
         async def serve(request: web.Request) -> web.StreamResponse:

@@ -33,12 +33,17 @@ DEFAULT_BASE_URLS: dict[int, str] = {
     T.XAI: "https://api.x.ai",
     T.PERPLEXITY: "https://api.perplexity.ai",
     T.SUBMODEL: "https://llm.submodel.ai",
+    T.ALI: "https://dashscope.aliyuncs.com",
+    T.ZHIPU_V4: "https://open.bigmodel.cn",
+    T.XINFERENCE: "http://localhost:9997",
 }
 # Providers whose OpenAI-style path differs from /v1/...
 _PATH_PREFIX: dict[int, str] = {
-    T.VOLCENGINE: "/api/v3",
-    T.BAIDU_V2: "/v2",
+    T.VOLCENGINE: "/api/v3",  # Doubao / Ark
+    T.BAIDU_V2: "/v2",  # Qianfan v2
     T.PERPLEXITY: "",
+    T.ALI: "/compatible-mode/v1",  # DashScope's OpenAI-compatible mode
+    T.ZHIPU_V4: "/api/paas/v4",  # GLM
 }
 ALL_ENDPOINTS = frozenset(Endpoint)
 RESPONSES_FINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -50,13 +55,31 @@ def usage_from_openai(payload: dict[str, Any]) -> Usage | None:
         return None
     prompt = int(raw.get("prompt_tokens") or raw.get("input_tokens") or 0)
     completion = int(raw.get("completion_tokens") or raw.get("output_tokens") or 0)
-    if not completion and raw.get("total_tokens"):
-        completion = max(0, int(raw["total_tokens"]) - prompt)
+    total = int(raw.get("total_tokens") or 0)
+    if not prompt and not completion:
+        prompt = total  # rerank and embeddings answers (Jina) that report only a total: all of it is input
+    elif not completion and total:
+        completion = max(0, total - prompt)
     details = raw.get("prompt_tokens_details") or raw.get("input_tokens_details") or {}
     cached = int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
     # DeepSeek reports cache hits in its own field.
     cached = cached or int(raw.get("prompt_cache_hit_tokens") or 0)
     return Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
+
+
+def usage_from_meta(payload: dict[str, Any]) -> Usage | None:
+    """Cohere-shaped rerank usage (Cohere, SiliconFlow, Xinference): ``meta.tokens`` or ``meta.billed_units``
+    token counts; None when only ``search_units`` are reported."""
+    meta = payload.get("meta")
+    if not isinstance(meta, dict):
+        return None
+    for name in ("tokens", "billed_units"):
+        raw = meta.get(name)
+        if isinstance(raw, dict):
+            prompt, completion = int(raw.get("input_tokens") or 0), int(raw.get("output_tokens") or 0)
+            if prompt or completion:
+                return Usage(prompt_tokens=prompt, completion_tokens=completion)
+    return None
 
 
 def openai_stream_usage(event: Event, current: Usage | None) -> Usage | None:
@@ -119,7 +142,7 @@ class OpenAICompatible:
         return prepare_openai(body, upstream_model, stream=stream, ask_usage=ask_usage)
 
     def usage(self, payload: Json) -> Usage | None:
-        return usage_from_openai(payload)
+        return usage_from_openai(payload) or usage_from_meta(payload)
 
     def stream_usage(self, event: Event, current: Usage | None) -> Usage | None:
         return openai_stream_usage(event, current)

@@ -7,7 +7,9 @@ from clinx.core.enums import ChannelType
 from clinx.relay.adaptors.anthropic import Anthropic
 from clinx.relay.adaptors.azure import Azure
 from clinx.relay.adaptors.base import Adaptor
+from clinx.relay.adaptors.cohere import Cohere
 from clinx.relay.adaptors.gemini import Gemini
+from clinx.relay.adaptors.jina import Jina
 from clinx.relay.adaptors.openai_compat import OpenAICompatible
 
 
@@ -18,6 +20,8 @@ class AdaptorRegistry:
             ChannelType.AZURE: Azure(azure_api_version),
             ChannelType.ANTHROPIC: Anthropic(),
             ChannelType.GEMINI: Gemini(),
+            ChannelType.COHERE: Cohere(),
+            ChannelType.JINA: Jina(),
         }
 
     def for_type(self, channel_type: int) -> Adaptor:
