@@ -183,7 +183,7 @@ def gemini_model(name: str) -> dict[str, Any]:
 
 async def list_models(request: Request) -> Response:
     names = usable_models(request, await _authenticate(request))
-    dialect = _dialect(request)
+    dialect = "gemini" if request.url.path.startswith("/v1beta/") else _dialect(request)
     if dialect == "anthropic":
         return _json(
             {
@@ -369,6 +369,7 @@ def info_routes() -> list[BaseRoute]:
     usage = _openai_errors(billing_usage)
     return [
         Route("/v1/models", _openai_errors(list_models), methods=["GET"]),
+        Route("/v1beta/models", _openai_errors(list_models), methods=["GET"]),
         Route("/v1/models/{model:path}", _openai_errors(retrieve_model), methods=["GET"]),
         Route("/dashboard/billing/subscription", subscription, methods=["GET"]),
         Route("/v1/dashboard/billing/subscription", subscription, methods=["GET"]),

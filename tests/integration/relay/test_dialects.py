@@ -264,3 +264,9 @@ async def test_messages_over_gemini_channel_is_chained_through_openai_chat(
     sent = relay_env.mock.last
     assert sent.path == "/v1beta/models/gemini-2.0-flash:streamGenerateContent"
     assert sent.json["generationConfig"]["maxOutputTokens"] == 64
+
+
+async def test_gemini_model_list(relay_env: RelayEnv) -> None:
+    r = await relay_env.gateway.client.get("/v1beta/models", params={"key": relay_env.key})
+    names = [m["name"] for m in r.json()["models"]]
+    assert "models/gpt-4o-mini" in names
