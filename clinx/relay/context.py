@@ -28,6 +28,7 @@ class RelayRequest:
     playground_user_id: int = 0
     playground_group: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    received: float = field(default_factory=time.monotonic)
 
     @property
     def dialect(self) -> Dialect:
@@ -46,6 +47,7 @@ class RelayContext:
     reserved: int = 0
     pinned: bool = False
     started: float = field(default_factory=time.monotonic)
+    upstream_started: float = 0.0
     first_byte: float = 0.0
     channel: ChannelInfo | None = None
     upstream_model: str = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ from clinx.store.engine import Engine
 from clinx.store.repos import channels as channels_repo
 
 log = logging.getLogger(__name__)
+OVERHEAD_HEADER = "X-Clinx-Overhead-Duration-Ms"  # the gateway's own added time (cf. LiteLLM's header)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -128,6 +130,7 @@ class Relay:
             await authorize(call, outbound.key, self.upstream)
         total = float(self.settings.relay_timeout) or None
         idle = float(self.settings.streaming_timeout) if ctx.upstream_stream else total
+        ctx.upstream_started = time.monotonic()
         response = await self.upstream.send(call, total=None if ctx.upstream_stream else total, idle=idle)
         if response.status >= 400:
             try:
@@ -148,7 +151,8 @@ class Relay:
             ) from exc
         finally:
             response.release()
-        ctx.first_byte = ctx.first_byte or asyncio.get_running_loop().time()
+        ctx.first_byte = ctx.first_byte or time.monotonic()
+        upstream_seconds = ctx.first_byte - ctx.upstream_started
         spec = SPECS[ctx.request.endpoint]
         if ctx.upstream_stream:
             payload: dict[str, Any] | None = self._gather(ctx, body)
@@ -156,13 +160,19 @@ class Relay:
             payload = None if spec.binary_response else _json_object(body)
         usage = self._usage_of(ctx, payload)
         self.spawn(self._settle(ctx, usage, _upstream_id(response), "ok"))
-        headers = {"X-Oneapi-Request-Id": ctx.request.request_id}
-        if ctx.bridge is not None:
+        headers = {
+            "X-Oneapi-Request-Id": ctx.request.request_id,
+            OVERHEAD_HEADER: _ms(time.monotonic() - ctx.request.received - upstream_seconds),
+        }
+        rewrite = _thinking_to_content(ctx)
+        if ctx.bridge is not None or rewrite:
             if payload is None:
-                raise UpstreamError(
-                    "上游响应不是有效的 JSON (the upstream answer is not JSON)", code="bad_response_body", status=500
-                )
-            return Response(orjson.dumps(ctx.bridge.response(payload)), media_type="application/json", headers=headers)
+                message = "上游响应不是有效的 JSON (the upstream answer is not JSON)"
+                raise UpstreamError(message, code="bad_response_body", status=500)
+            answer = ctx.bridge.response(payload) if ctx.bridge else payload
+            if rewrite:
+                answer = think_content.answer(answer)
+            return Response(orjson.dumps(answer), media_type="application/json", headers=headers)
         media_type = response.headers.get("Content-Type", "application/json")
         return Response(body, status_code=response.status, media_type=media_type, headers=headers)
 
@@ -206,11 +216,10 @@ class Relay:
 
         async def body() -> AsyncIterator[bytes]:
             status = "upstream_cut"
-            loop = asyncio.get_running_loop()
             try:
                 async for chunk in response.content.iter_any():
                     if not ctx.first_byte:
-                        ctx.first_byte = loop.time()
+                        ctx.first_byte = time.monotonic()
                     out = relay.feed(chunk)
                     if out:
                         yield out
@@ -229,7 +238,12 @@ class Relay:
                 response.close()
                 self.spawn(self._settle(ctx, self._stream_usage(ctx, relay), upstream_id, status))
 
-        headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id}
+        headers = {
+            **SSE_HEADERS,
+            "X-Oneapi-Request-Id": ctx.request.request_id,
+            # For a stream, the gateway's part before the first byte: everything up to sending upstream.
+            OVERHEAD_HEADER: _ms(ctx.upstream_started - ctx.request.received),
+        }
         return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
     def _stream_usage(self, ctx: RelayContext, relay: StreamRelay) -> Usage:
@@ -264,6 +278,10 @@ class Relay:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
         await self.index.reload(self.main)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _ms(seconds: float) -> str:
+    return f"{max(0.0, seconds) * 1000:.3f}"
 
 
 def _parser_for(adaptor: Adaptor) -> EventParser:

@@ -39,3 +39,13 @@ async def test_spend_counters_and_dashboard_bucket(relay_env: RelayEnv) -> None:
     assert tokens[0]["used_quota"] == spent
     buckets = (await relay_env.user.get("/api/data/self")).json()["data"]
     assert len(buckets) == 1 and buckets[0]["count"] == 2 and buckets[0]["quota"] == spent
+
+
+async def test_overhead_header_on_answers_rewritten_by_the_gateway(relay_env: RelayEnv) -> None:
+    channel = (await relay_env.gateway.root.get(f"/api/channel/{relay_env.channel_id}")).json()["data"]
+    channel["setting"] = '{"thinking_to_content": true}'
+    assert (await relay_env.gateway.root.put("/api/channel/", json=channel)).json()["success"]
+    raw = await relay_env.sdk().chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HELLO)
+    overhead = float(raw.headers["x-clinx-overhead-duration-ms"])
+    assert 0 <= overhead < 1000
+    assert raw.parse().choices[0].message.content
