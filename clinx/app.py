@@ -70,7 +70,7 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
         writer=UsageLogWriter(dbs.logs, dbs.main),
         ledger=QuotaLedger(dbs.main),
         upstream=Upstream(),
-        adaptors=AdaptorRegistry(settings.azure_default_api_version),
+        adaptors=AdaptorRegistry(settings.azure_default_api_version, dify_debug=settings.dify_debug),
     )
     return AppState(
         settings=settings,

@@ -30,7 +30,7 @@ from clinx.relay.context import RelayContext, RelayRequest
 from clinx.relay.endpoints import Endpoint
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error
 from clinx.relay.health import should_disable
-from clinx.relay.outbound import build
+from clinx.relay.outbound import Outbound, build
 from clinx.relay.pipeline import Relay
 from clinx.relay.shaping import map_model
 from clinx.routing import balance as balances
@@ -114,7 +114,7 @@ def _error_code(error: ClinxError) -> str:
 # one channel test
 
 
-def _probe_call(state: AppState, channel: ChannelInfo, model: str) -> tuple[UpstreamCall, str, bool]:
+def _probe_call(state: AppState, channel: ChannelInfo, model: str) -> tuple[Outbound, str, bool]:
     """The test request for ``channel`` (in the channel's own dialect, through the relay's outbound builder),
     its upstream model name and whether it is an embeddings test."""
     upstream_model = map_model(model, channel.model_mapping)
@@ -139,15 +139,19 @@ def _probe_call(state: AppState, channel: ChannelInfo, model: str) -> tuple[Upst
         account=Account(user_id=0, token_id=0, charge_token=False),
     )
     outbound = build(ctx, channel, adaptor, ask_usage=False, rng=random.Random())
-    return outbound.call, upstream_model, embedding
+    return outbound, upstream_model, embedding
 
 
 async def _exchange(
-    state: AppState, call: UpstreamCall, *, embedding: bool
+    state: AppState, channel: ChannelInfo, outbound: Outbound, *, embedding: bool
 ) -> tuple[ClinxError | None, dict[str, Any] | None]:
-    """Send the test; answer the failure, or the usable payload."""
+    """Send the test (signed or authorized as the relay does); answer the failure, or the usable payload."""
     timeout = _timeout(state)
+    call = outbound.call
     try:
+        authorize = getattr(state.relay.adaptors.for_type(channel.type), "authorize", None)
+        if authorize is not None:
+            await authorize(call, outbound.key, state.relay.upstream)
         response = await state.relay.upstream.send(call, total=timeout, idle=timeout)
         try:
             raw = await response.read()
@@ -249,12 +253,12 @@ async def run_test(
     channel = channel_info(row)
     model = probe.pick_model(channel, requested_model)
     try:
-        call, upstream_model, embedding = _probe_call(state, channel, model)
+        outbound, upstream_model, embedding = _probe_call(state, channel, model)
     except ClinxError as local:  # the channel's own configuration is wrong: nothing was sent
         return TestOutcome(False, local.message, 0.0, _error_code(local))
     loop = asyncio.get_running_loop()
     started = loop.time()
-    error, payload = await _exchange(state, call, embedding=embedding)
+    error, payload = await _exchange(state, channel, outbound, embedding=embedding)
     seconds = loop.time() - started
     slow = probe.too_slow(seconds, latency_limit) if error is None else ""
     if slow:

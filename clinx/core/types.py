@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -71,7 +72,18 @@ class ChannelInfo:
     models: tuple[str, ...] = ()
 
     def keys(self) -> list[str]:
-        """Multi-key channels hold one key per line."""
+        """The channel's keys: one per line (multi-key channels), except a JSON object (a cloud credential such
+        as a service-account file, one key however it is laid out) or a JSON array of such keys."""
+        text = self.key.strip()
+        if text.startswith(("{", "[")):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+            if isinstance(value, dict):
+                return [text]
+            if isinstance(value, list) and value:
+                return [item if isinstance(item, str) else json.dumps(item) for item in value]
         return [k.strip() for k in self.key.splitlines() if k.strip()] or [self.key]
 
 

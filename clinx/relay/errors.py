@@ -49,6 +49,11 @@ def parse_upstream_error(status: int, body: bytes, upstream_request_id: str) -> 
         code = str(raw_code) if raw_code and not isinstance(raw_code, int) else code
     elif isinstance(error, str):
         message = error
+    elif isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        # Dify (and others) answer errors at the top level: {"code", "message", "status"}.
+        message = payload["message"]
+        if isinstance(payload.get("code"), str):
+            code = payload["code"]
     elif body and payload is None:
         message = f"{message}: {body[:200].decode('utf-8', 'replace')}"
     return RelayUpstreamError(

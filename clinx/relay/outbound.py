@@ -34,12 +34,11 @@ class Outbound:
 
 def native_dialects(adaptor: Adaptor, channel: ChannelInfo, upstream_model: str) -> tuple[Dialect, ...]:
     """The channel's dialects, the one its adaptor prefers for this model first (e.g. Claude models on Vertex)."""
-    native = adaptor.dialects(channel)
     chooser = getattr(adaptor, "dialect_for_model", None)
     if chooser is not None:
-        preferred: Dialect = chooser(upstream_model)
-        native = (preferred, *(d for d in native if d != preferred))
-    return native
+        only: Dialect = chooser(upstream_model)  # e.g. Vertex: Claude models speak Claude, the rest Gemini
+        return (only,)
+    return adaptor.dialects(channel)
 
 
 def build(
@@ -75,7 +74,8 @@ def build(
                 headers[name] = request.headers[name]
     headers.update(channel.header_override)
     headers["Content-Type"] = "application/json"
-    url = adaptor.url(channel, DIALECT_ENDPOINT[upstream], ctx.upstream_model, stream)
+    # Upstream-only dialects (Dify) have no inbound endpoint of their own: the adaptor routes by channel.
+    url = adaptor.url(channel, DIALECT_ENDPOINT.get(upstream, request.endpoint), ctx.upstream_model, stream)
     call = UpstreamCall("POST", url, headers, body=orjson.dumps(body))
     return Outbound(call, upstream, bridge, key=key, stream=stream)
 

@@ -31,6 +31,7 @@ from clinx.relay.adaptors.base import Adaptor
 from clinx.relay.adaptors.registry import AdaptorRegistry
 from clinx.relay.admission import admit
 from clinx.relay.context import RelayContext, RelayRequest
+from clinx.relay.convert.base import Bridge, StreamBridge
 from clinx.relay.endpoints import SPECS, Endpoint
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error, render_error
 from clinx.relay.health import should_disable, should_retry
@@ -203,11 +204,12 @@ class Relay:
 
     def _stream(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
         client = ctx.request.dialect
+        adaptor = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0)
         relay = StreamRelay(
-            adaptor=self.adaptors.for_type(ctx.channel.type if ctx.channel else 0),
+            adaptor=adaptor,
             upstream=ctx.upstream_dialect or client,
             client=client,
-            bridge=ctx.bridge.stream() if ctx.bridge else None,
+            bridge=_stream_bridge(adaptor, ctx.bridge) if ctx.bridge else None,
             forward_usage=client_wants_usage(ctx.request.body or {}),
             post=think_content.StreamThinkToContent() if _thinking_to_content(ctx) else None,
         )
@@ -217,20 +219,22 @@ class Relay:
         async def body() -> AsyncIterator[bytes]:
             status = "upstream_cut"
             try:
-                async for chunk in response.content.iter_any():
-                    if not ctx.first_byte:
-                        ctx.first_byte = time.monotonic()
-                    out = relay.feed(chunk)
-                    if out:
-                        yield out
-                status = "ok" if relay.done else "upstream_cut"
+                try:
+                    async for chunk in response.content.iter_any():
+                        if not ctx.first_byte:
+                            ctx.first_byte = time.monotonic()
+                        out = relay.feed(chunk)
+                        if out:
+                            yield out
+                    status = "ok" if relay.done else "upstream_cut"
+                except (TimeoutError, aiohttp.ServerTimeoutError):
+                    status = "timeout"
+                except (aiohttp.ClientError, UpstreamError):  # cut, or a frame that fails its checksum
+                    status = "upstream_cut"
+                # However the upstream ended, close the client's stream properly in its dialect.
                 closing = relay.finish()
                 if closing:
                     yield closing
-            except (TimeoutError, aiohttp.ServerTimeoutError):
-                status = "timeout"
-            except aiohttp.ClientError:
-                status = "upstream_cut"
             except BaseException:
                 status = "client_gone"  # cancelled by the server when the client disconnected
                 raise
@@ -284,6 +288,13 @@ def _ms(seconds: float) -> str:
     return f"{max(0.0, seconds) * 1000:.3f}"
 
 
+def _stream_bridge(adaptor: Adaptor, bridge: Bridge) -> StreamBridge:
+    """The bridge's stream machine, or the adaptor's own variant of it (one that knows a channel setting)."""
+    custom = getattr(adaptor, "stream_bridge", None)
+    machine: StreamBridge = custom(bridge) if custom is not None else bridge.stream()
+    return machine
+
+
 def _parser_for(adaptor: Adaptor) -> EventParser:
     """SSE for nearly everyone; a provider with a binary framing (AWS event streams) brings its decoder."""
     factory = getattr(adaptor, "stream_decoder", None)
@@ -333,6 +344,7 @@ def _reply_text(payload: dict[str, Any]) -> str:
                 parts.append(message[key])
         if isinstance(choice.get("text"), str):
             parts.append(choice["text"])
-    if isinstance(payload.get("text"), str):  # audio transcription
-        parts.append(payload["text"])
+    for key in ("text", "answer"):  # audio transcription; Dify's blocking answer
+        if isinstance(payload.get(key), str):
+            parts.append(payload[key])
     return "".join(parts)

@@ -97,6 +97,8 @@ def _text_of(event: Event) -> str:
         parts.extend(str(delta[k]) for k in ("text", "thinking", "partial_json") if isinstance(delta.get(k), str))
     elif isinstance(delta, str):
         parts.append(delta)
+    if data.get("event") in {"message", "agent_message"} and isinstance(data.get("answer"), str):  # Dify
+        parts.append(data["answer"])
     for candidate in data.get("candidates") or []:  # Gemini
         for part in (candidate.get("content") or {}).get("parts") or []:
             if isinstance(part.get("text"), str):

@@ -17,6 +17,8 @@ from aiohttp import web
 
 from tests.support import mock_openai_payloads as p
 from tests.support.mock_claude import ClaudeRoutes
+from tests.support.mock_cloud import CloudRoutes
+from tests.support.mock_dify import DifyRoutes
 from tests.support.mock_gemini import GeminiRoutes
 from tests.support.mock_http import Received, RecordedFile, bad_request, json_response, read_request
 from tests.support.mock_rerank import RerankRoutes
@@ -179,7 +181,9 @@ class MockProvider:
         app.router.add_post("/openai/deployments/{deployment}/embeddings", self._endpoint(self._embeddings, True, True))
         ClaudeRoutes(self).add_to(app)
         GeminiRoutes(self).add_to(app)
+        DifyRoutes(self).add_to(app)
         RerankRoutes(self).add_to(app)
+        CloudRoutes(self).add_to(app)
 
     def _endpoint(self, handler: Handler, needs_json: bool = False, azure: bool = False) -> Endpoint:
         async def serve(request: web.Request) -> web.StreamResponse:

@@ -7,19 +7,25 @@ from clinx.core.enums import ChannelType
 from clinx.relay.adaptors.anthropic import Anthropic
 from clinx.relay.adaptors.azure import Azure
 from clinx.relay.adaptors.base import Adaptor
+from clinx.relay.adaptors.bedrock import Bedrock
 from clinx.relay.adaptors.cohere import Cohere
+from clinx.relay.adaptors.dify import Dify
 from clinx.relay.adaptors.gemini import Gemini
 from clinx.relay.adaptors.jina import Jina
 from clinx.relay.adaptors.openai_compat import OpenAICompatible
+from clinx.relay.adaptors.vertex import Vertex
 
 
 class AdaptorRegistry:
-    def __init__(self, azure_api_version: str) -> None:
+    def __init__(self, azure_api_version: str, *, dify_debug: bool = True) -> None:
         self._default: Adaptor = OpenAICompatible()
         self._by_type: dict[int, Adaptor] = {
             ChannelType.AZURE: Azure(azure_api_version),
             ChannelType.ANTHROPIC: Anthropic(),
             ChannelType.GEMINI: Gemini(),
+            ChannelType.AWS: Bedrock(),
+            ChannelType.VERTEX_AI: Vertex(),
+            ChannelType.DIFY: Dify(debug=dify_debug),
             ChannelType.COHERE: Cohere(),
             ChannelType.JINA: Jina(),
         }

@@ -86,7 +86,7 @@ def file_markdown(data: Json) -> str:
     url = text_or(data.get("url"))
     if not url:
         return ""
-    return f"![image]({url})" if data.get("type") == "image" else f"[file]({url})"
+    return f"\n![image]({url})\n" if data.get("type") == "image" else f"\n[file]({url})\n"
 
 
 def content_piece(kind: str, data: Json) -> str:

@@ -9,7 +9,7 @@ from importlib import import_module
 
 from clinx.relay.convert.base import Bridge, Dialect, Event, StreamBridge
 
-MODULES = ("claude_openai", "gemini_openai", "responses_openai")
+MODULES = ("claude_openai", "gemini_openai", "responses_openai", "dify_openai")
 
 
 @cache
