@@ -10,6 +10,7 @@ import anthropic
 import orjson
 import pytest
 from anthropic.types import MessageParam, ToolParam
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
 from tests.integration.relay.conftest import HELLO, RelayEnv
 
@@ -270,3 +271,63 @@ async def test_gemini_model_list(relay_env: RelayEnv) -> None:
     r = await relay_env.gateway.client.get("/v1beta/models", params={"key": relay_env.key})
     names = [m["name"] for m in r.json()["models"]]
     assert "models/gpt-4o-mini" in names
+
+
+OPENAI_WEATHER_TOOL: Any = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather of a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@pytest.mark.parametrize("upstream", ["claude", "gemini"])
+async def test_openai_sdk_tool_round_trip_and_image(
+    relay_env: RelayEnv, claude_channel: int, gemini_channel: int, upstream: str
+) -> None:
+    await relay_env.gateway.set_option(
+        "ModelRatio", orjson.dumps({"mock-tool": 1, "claude-sonnet-4": 1.5, "gemini-2.0-flash": 0.05}).decode()
+    )
+    channel_type = 14 if upstream == "claude" else 24
+    await relay_env.gateway.add_channel(
+        f"tools-{upstream}", relay_env.mock.base_url, "mock-tool", type=channel_type, key="k", priority=9
+    )
+    first = await relay_env.sdk().chat.completions.create(
+        model="mock-tool", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[OPENAI_WEATHER_TOOL]
+    )
+    calls = first.choices[0].message.tool_calls or []
+    call = calls[0]
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert first.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather" and orjson.loads(call.function.arguments) == {"city": "Paris"}
+    sent_tools = relay_env.mock.last.json["tools"]
+    assert "get_weather" in orjson.dumps(sent_tools).decode()
+    model = "claude-sonnet-4" if upstream == "claude" else "gemini-2.0-flash"
+    await relay_env.sdk().chat.completions.create(
+        model=model,
+        tools=[OPENAI_WEATHER_TOOL],
+        messages=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "tool_calls": [call.model_dump()]},  # type: ignore[list-item]
+            {"role": "tool", "tool_call_id": call.id, "content": "Sunny"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "And this picture?"},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+                ],
+            },
+        ],
+    )
+    sent = orjson.dumps(relay_env.mock.last.json).decode()
+    assert "Sunny" in sent and PIXEL in sent and "get_weather" in sent
+    if upstream == "claude":
+        blocks = [b for m in relay_env.mock.last.json["messages"] for b in m["content"] if isinstance(b, dict)]
+        assert any(b["type"] == "tool_result" and b["tool_use_id"] == call.id for b in blocks)
+        assert any(b["type"] == "image" and b["source"]["data"] == PIXEL for b in blocks)
+    else:
+        parts = [p for c in relay_env.mock.last.json["contents"] for p in c["parts"]]
+        assert any("functionResponse" in p and p["functionResponse"]["name"] == "get_weather" for p in parts)
+        assert any(p.get("inlineData", {}).get("data") == PIXEL for p in parts)
