@@ -2,6 +2,12 @@
 
 Adaptors do no I/O; ``clinx.relay.upstream`` sends what they build. For conversational endpoints an adaptor
 names the dialects its channel speaks natively (the first is the one bridges convert into).
+
+Optional hooks, looked up with ``getattr`` by the pipeline (only the providers that need them have them):
+``authorize(call, key, upstream)`` (async: AWS request signing, Google token exchange), ``stream_decoder()``
+(a parser for a non-SSE stream framing), ``always_stream`` + ``aggregate(events)`` (upstreams that only stream),
+``dialect_for_model(model)`` (one channel type, several dialects), ``stream_bridge(bridge)`` (a stream machine
+that knows a channel-type setting).
 """
 
 from __future__ import annotations
