@@ -95,6 +95,9 @@ def _plain(
         return Outbound(UpstreamCall("POST", url, headers, form=form), None, None, key=key)
     body = apply_channel(dict(request.body or {}), channel, Dialect.OPENAI_CHAT)
     body["model"] = ctx.upstream_model
+    reshape = getattr(adaptor, "prepare_plain", None)  # a provider's own spelling (e.g. Cohere's rerank)
+    if reshape is not None:
+        body = reshape(request.endpoint, body)
     if request.stream and ask_usage:
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
     headers["Content-Type"] = "application/json"

@@ -214,3 +214,15 @@ async def test_rerank_on_a_channel_type_without_rerank_is_refused(relay_env: Rel
     response = await _rerank(relay_env, model="gemini-rerank", query=QUERY, documents=DOCUMENTS)
     assert response.status_code == 503 and "rerank" in response.json()["error"]["message"]
     assert relay_env.mock.received == []
+
+
+async def test_cohere_rerank_accepts_text_objects(relay_env: RelayEnv) -> None:
+    await relay_env.gateway.set_option("ModelRatio", '{"rerank-v3.5": 0.05}')
+    await relay_env.gateway.add_channel("cohere-docs", relay_env.mock.base_url, "rerank-v3.5", type=34, priority=9)
+    r = await relay_env.gateway.client.post(
+        "/v1/rerank",
+        json={"model": "rerank-v3.5", "query": "q", "documents": [{"text": "a"}, {"text": "b"}], "top_n": 1},
+        headers={"Authorization": f"Bearer {relay_env.key}"},
+    )
+    assert r.status_code == 200, r.text
+    assert relay_env.mock.last.json["documents"] == ["a", "b"]
