@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,15 +9,12 @@ from fastapi import APIRouter, Request
 from clinx.api.deps import AdminCaller, State, UserCaller
 from clinx.api.envelope import JSONBody, ok
 from clinx.core.errors import ValidationError
+from clinx.core.log_items import log_out, owner_view
 from clinx.store.repos import logs as logs_repo
 from clinx.store.repos.logs import LogFilter, LogStat
-from clinx.store.rows import Page, Row, page_args
+from clinx.store.rows import Page, page_args
 
 router = APIRouter(prefix="/api/log", tags=["logs"])
-
-_TEXT_FIELDS = ("content", "username", "token_name", "model_name", "group", "ip", "request_id", "other")
-_INT_FIELDS = ("id", "user_id", "created_at", "type", "quota", "prompt_tokens", "completion_tokens", "use_time",
-               "token_id")  # fmt: skip
 
 
 def query_int(request: Request, name: str) -> int:
@@ -58,29 +54,6 @@ def _paging(request: Request) -> tuple[int, int]:
     return page_args(query_int(request, "p"), query_int(request, "page_size"))
 
 
-def log_out(row: Row, channel_name: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {name: int(row.get(name) or 0) for name in _INT_FIELDS}
-    out.update({name: str(row.get(name) or "") for name in _TEXT_FIELDS})
-    out["is_stream"] = bool(row.get("is_stream"))
-    out["channel"] = int(row.get("channel_id") or 0)
-    out["channel_name"] = channel_name
-    return out
-
-
-def _without_admin_info(other: str) -> str:
-    """Users never see which channels served them: New API strips ``admin_info`` from their rows."""
-    if "admin_info" not in other:
-        return other
-    try:
-        parsed = json.loads(other)
-    except ValueError:
-        return other
-    if not isinstance(parsed, dict):
-        return other
-    parsed.pop("admin_info", None)
-    return json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
-
-
 async def _admin_page(state: State, page: Page) -> dict[str, Any]:
     names = await logs_repo.channel_names(state.dbs.main, (int(r.get("channel_id") or 0) for r in page.items))
     items = [log_out(r, names.get(int(r.get("channel_id") or 0), "")) for r in page.items]
@@ -90,8 +63,7 @@ async def _admin_page(state: State, page: Page) -> dict[str, Any]:
 def _user_page(page: Page) -> dict[str, Any]:
     items = []
     for row in page.items:
-        item = log_out(row)
-        item["other"] = _without_admin_info(item["other"])
+        item = owner_view(row)
         items.append(item)
     return {"items": items, "total": page.total, "page": page.page, "page_size": page.page_size}
 

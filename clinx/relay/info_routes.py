@@ -4,7 +4,6 @@ the public per-key log view ``/api/log/token``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from clinx.billing.price_table import normalise_model, resolve_price
 from clinx.config.options import OptionsSnapshot
 from clinx.core.enums import Role, TokenStatus
 from clinx.core.errors import AuthError, ClinxError, ForbiddenError
+from clinx.core.log_items import owner_view
 from clinx.core.model_owners import CREATED, owner_of
 from clinx.core.types import TokenInfo, UserInfo
 from clinx.relay.errors import openai_error
@@ -41,9 +41,6 @@ _PERMISSION = {
     "allow_view": True, "allow_fine_tuning": False, "organization": "*", "group": None, "is_blocking": False,
 }  # fmt: skip
 _CREATED_AT = datetime.fromtimestamp(CREATED, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-_LOG_INTS = ("id", "user_id", "created_at", "type", "quota", "prompt_tokens", "completion_tokens", "use_time",
-             "token_id")  # fmt: skip
-_LOG_TEXTS = ("content", "username", "token_name", "model_name", "group", "ip", "request_id", "other")
 
 
 class _State(Protocol):
@@ -327,31 +324,6 @@ async def token_usage(request: Request) -> Response:
 # --- /api/log/token -------------------------------------------------------------------------------------------
 
 
-def _without_admin_info(other: str) -> str:
-    """Key holders never see which channels served them, as on /api/log/self."""
-    if "admin_info" not in other:
-        return other
-    try:
-        parsed = json.loads(other)
-    except ValueError:
-        return other
-    if not isinstance(parsed, dict):
-        return other
-    parsed.pop("admin_info", None)
-    return json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
-
-
-def log_item(row: Row) -> dict[str, Any]:
-    """A log row as /api/log/self shows it to its owner."""
-    out: dict[str, Any] = {name: int(row.get(name) or 0) for name in _LOG_INTS}
-    out.update({name: str(row.get(name) or "") for name in _LOG_TEXTS})
-    out["other"] = _without_admin_info(out["other"])
-    out["is_stream"] = bool(row.get("is_stream"))
-    out["channel"] = int(row.get("channel_id") or 0)
-    out["channel_name"] = ""
-    return out
-
-
 async def key_logs(request: Request) -> Response:
     """Public: whoever holds the key may read its consume logs (the key is the credential)."""
     cors = {"Access-Control-Allow-Origin": "*"}
@@ -361,7 +333,7 @@ async def key_logs(request: Request) -> Response:
     if row is None:
         return _json({"success": False, "message": "无效的令牌 (invalid API key)"}, headers=cors)
     rows = await logs_repo.list_for_token(_state(request).dbs.logs, int(row["id"]), limit=KEY_LOG_LIMIT)
-    return _json({"success": True, "message": "", "data": [log_item(r) for r in rows]}, headers=cors)
+    return _json({"success": True, "message": "", "data": [owner_view(r) for r in rows]}, headers=cors)
 
 
 def info_routes() -> list[BaseRoute]:

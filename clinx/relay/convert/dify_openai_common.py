@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clinx.core.errors import ValidationError
 from clinx.core.types import Usage
 from clinx.relay.convert.base import Event, Json
 
@@ -22,30 +21,6 @@ ANSWER_EVENTS = frozenset({"message", "agent_message"})
 DEBUG_EVENTS = frozenset({"workflow_started", "workflow_finished", "node_started", "node_finished"})
 # Preferred names of a workflow's text output when it has several.
 OUTPUT_KEYS = ("answer", "text", "output", "result")
-
-
-def as_dict(value: Any, where: str) -> Json:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    raise ValidationError(f"{where} must be a JSON object")
-
-
-def as_list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise ValidationError(f"{where} must be a JSON array")
-
-
-def optional_str(value: Any, where: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    raise ValidationError(f"{where} must be a string")
 
 
 def text_or(value: Any, default: str = "") -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from clinx.core.errors import ValidationError
 from clinx.relay.convert.base import Json
-from clinx.relay.convert.dify_openai_common import as_dict, as_list, optional_str
+from clinx.relay.convert.shapes import as_dict, as_list
+from clinx.relay.convert.shapes import as_str as optional_str
 
 DEFAULT_USER = "clinx"
 ROLE_LABELS = {

@@ -10,6 +10,7 @@ from typing import Any
 
 from clinx.core.errors import ValidationError
 from clinx.relay.convert.base import Json
+from clinx.relay.convert.shapes import as_str
 
 # Gemini answers with at most these reasons; each is mapped explicitly (unknown ones fall back to "stop").
 GEMINI_TO_OPENAI_FINISH = {
@@ -64,30 +65,6 @@ def field(obj: Json, name: str) -> Any:
     if name in obj:
         return obj[name]
     return obj.get(_snake(name))
-
-
-def as_dict(value: Any, where: str) -> Json:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    raise ValidationError(f"{where} must be a JSON object")
-
-
-def as_list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    raise ValidationError(f"{where} must be a JSON array")
-
-
-def as_str(value: Any, where: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    raise ValidationError(f"{where} must be a string")
 
 
 def as_int(value: Any, where: str) -> int | None:

@@ -11,15 +11,9 @@ from typing import Any
 
 from clinx.core.errors import ValidationError
 from clinx.relay.convert.base import Json
-from clinx.relay.convert.gemini_openai_common import (
-    as_dict,
-    as_list,
-    as_str,
-    google_signature,
-    parse_arguments,
-    split_data_url,
-)
+from clinx.relay.convert.gemini_openai_common import google_signature, parse_arguments, split_data_url
 from clinx.relay.convert.gemini_openai_schema import to_gemini_schema
+from clinx.relay.convert.shapes import as_dict, as_list, as_str
 
 # Gemini 3 refuses a replayed function call without its thought signature; Google documents this value for
 # histories that never had one (e.g. written by another model, or by a client that dropped extra_content).

@@ -8,12 +8,11 @@ from typing import Any
 from clinx.relay.convert.base import Json
 from clinx.relay.convert.gemini_openai_common import (
     answer_arguments,
-    as_dict,
-    as_list,
     google_signature,
     openai_finish_to_gemini,
     openai_usage_to_gemini,
 )
+from clinx.relay.convert.shapes import as_dict, as_list
 
 
 def openai_response_to_gemini(body: Json) -> Json:

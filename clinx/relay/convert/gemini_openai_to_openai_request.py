@@ -10,18 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from clinx.relay.convert.base import Json
-from clinx.relay.convert.gemini_openai_common import (
-    as_dict,
-    as_int,
-    as_list,
-    as_str,
-    call_id,
-    data_url,
-    dumps,
-    field,
-    signature_extra,
-)
+from clinx.relay.convert.gemini_openai_common import as_int, call_id, data_url, dumps, field, signature_extra
 from clinx.relay.convert.gemini_openai_schema import from_gemini_schema
+from clinx.relay.convert.shapes import as_dict, as_list, as_str
 
 _AUDIO_FORMATS = {
     "audio/wav": "wav",

@@ -8,8 +8,6 @@ from typing import Any
 
 from clinx.relay.convert.base import Json
 from clinx.relay.convert.gemini_openai_common import (
-    as_dict,
-    as_list,
     call_id,
     dumps,
     gemini_finish_to_openai,
@@ -17,6 +15,7 @@ from clinx.relay.convert.gemini_openai_common import (
     signature_extra,
     text_or,
 )
+from clinx.relay.convert.shapes import as_dict, as_list
 
 
 def completion_id(body: Json) -> str:

@@ -75,7 +75,7 @@ async def test_key_quota_never_overspent(db: str, cache: Cache) -> None:
         key = await gateway.add_key(user, unlimited_quota=False, remain_quota=CALLS_COVERED * PRICE_QUOTA)
         statuses = await _fire(gateway, key, "fixed-model", 5 * CALLS_COVERED)
         await gateway.settle()
-        assert statuses.count(200) == CALLS_COVERED
+        assert statuses.count(200) == CALLS_COVERED, statuses
         assert set(statuses) <= {200, 403}
         wallet, remain, charged = await _totals(gateway, user.user_id, key)
         assert remain == 0
