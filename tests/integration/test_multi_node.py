@@ -136,7 +136,9 @@ async def test_three_nodes_never_overspend_and_lose_no_charge(tmp_path: Path) ->
                 statuses = await asyncio.gather(*(call(i) for i in range(5 * CALLS_COVERED)))
         # All nodes stopped gracefully: leases returned, logs and counters flushed.
         assert statuses.count(200) == CALLS_COVERED, statuses
-        assert set(statuses) <= {200, 403}
+        # Refusals: 403 (the key cannot cover the call) or 401 (a node that loads the key after the others have
+        # leased its whole balance sees it exhausted, as New API reports an exhausted key).
+        assert set(statuses) <= {200, 401, 403}
         sql_dsn, sqlite_path = sqlite_dsn_parts(dsn)
         dbs = open_databases(sql_dsn, sqlite_path)
         try:

@@ -76,7 +76,7 @@ async def test_key_quota_never_overspent(db: str, cache: Cache) -> None:
         statuses = await _fire(gateway, key, "fixed-model", 5 * CALLS_COVERED)
         await gateway.settle()
         assert statuses.count(200) == CALLS_COVERED, statuses
-        assert set(statuses) <= {200, 403}
+        assert set(statuses) <= {200, 401, 403}  # 401: a key seen exhausted once its balance is all leased
         wallet, remain, charged = await _totals(gateway, user.user_id, key)
         assert remain == 0
         assert charged == CALLS_COVERED * PRICE_QUOTA
@@ -97,5 +97,5 @@ async def test_wallet_never_negative_with_token_billing(db: str, cache: Cache) -
         assert wallet >= 0
         assert charged == start - wallet
         assert statuses.count(200) >= 1
-        assert set(statuses) <= {200, 403}
+        assert set(statuses) <= {200, 401, 403}  # 401: a key seen exhausted once its balance is all leased
         await user.client.aclose()
