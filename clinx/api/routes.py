@@ -9,6 +9,7 @@ from clinx.api import (
     channel_health_routes,
     channels_routes,
     data_routes,
+    health_routes,
     logs_routes,
     options_routes,
     pricing_routes,
@@ -21,6 +22,7 @@ from clinx.api import (
 def all_routers() -> list[APIRouter]:
     return [
         setup_routes.router,
+        health_routes.router,
         account_routes.router,
         pricing_routes.router,
         users_admin_routes.router,

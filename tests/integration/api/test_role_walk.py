@@ -19,6 +19,7 @@ PUBLIC, USER, ADMIN, ROOT = 0, 1, 10, 100
 
 LEVELS: dict[tuple[str, str], int] = {
     ("GET", "/api/status"): PUBLIC,
+    ("GET", "/api/health"): PUBLIC,
     ("GET", "/api/notice"): PUBLIC,
     ("GET", "/api/about"): PUBLIC,
     ("GET", "/api/home_page_content"): PUBLIC,
