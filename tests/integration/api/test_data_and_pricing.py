@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,21 +13,11 @@ from clinx.store.repos import users as users_repo
 from clinx.store.tables import abilities, channels
 from tests.support.app import RunningApp, Session
 
-USER_PASSWORD = "User-pass-123"
 NOW = 1_730_000_000  # the test clock
 HOUR = NOW - NOW % 3600
 DAY = 24 * 3600
 BUCKET_FIELDS = {"id", "user_id", "username", "model_name", "created_at", "token_used", "count", "quota",
                  "use_group", "token_id", "channel_id", "node_name"}  # fmt: skip
-
-
-@pytest.fixture
-async def alice(app: RunningApp, root: Session) -> AsyncIterator[Session]:
-    r = await app.client.post("/api/user/register", json={"username": "alice", "password": USER_PASSWORD})
-    assert r.json()["success"], r.text
-    session = await app.login("alice", USER_PASSWORD)
-    yield session
-    await session.client.aclose()
 
 
 @pytest.fixture

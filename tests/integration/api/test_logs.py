@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,22 +11,12 @@ from clinx.store.repos import logs as logs_repo
 from clinx.store.tables import channels
 from tests.support.app import RunningApp, Session
 
-USER_PASSWORD = "User-pass-123"
 NOW = 1_730_000_000  # the test clock
 LOG_FIELDS = {
     "id", "user_id", "created_at", "type", "content", "username", "token_name", "model_name", "quota",
     "prompt_tokens", "completion_tokens", "use_time", "is_stream", "channel", "channel_name", "token_id", "group",
     "ip", "request_id", "other",
 }  # fmt: skip
-
-
-@pytest.fixture
-async def alice(app: RunningApp, root: Session) -> AsyncIterator[Session]:
-    r = await app.client.post("/api/user/register", json={"username": "alice", "password": USER_PASSWORD})
-    assert r.json()["success"], r.text
-    session = await app.login("alice", USER_PASSWORD)
-    yield session
-    await session.client.aclose()
 
 
 @pytest.fixture

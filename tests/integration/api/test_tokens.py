@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,22 +10,11 @@ from clinx.auth.key_cache import cache_key
 from clinx.store.repos import tokens as tokens_repo
 from tests.support.app import RunningApp, Session
 
-USER_PASSWORD = "User-pass-123"
 TOKEN_FIELDS = {
     "id", "user_id", "key", "status", "name", "created_time", "accessed_time", "expired_time", "remain_quota",
     "unlimited_quota", "model_limits_enabled", "model_limits", "allow_ips", "used_quota", "group",
     "cross_group_retry", "auto_groups",
 }  # fmt: skip
-
-
-@pytest.fixture
-async def alice(app: RunningApp, root: Session) -> AsyncIterator[Session]:
-    """A second, common user (root exists so registration is open)."""
-    r = await app.client.post("/api/user/register", json={"username": "alice", "password": USER_PASSWORD})
-    assert r.json()["success"], r.text
-    session = await app.login("alice", USER_PASSWORD)
-    yield session
-    await session.client.aclose()
 
 
 async def create(session: Session, name: str = "ci-key", **fields: Any) -> dict[str, Any]:
