@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinx.api import docs_routes
 from clinx.api.envelope import clinx_error_handler, http_error_handler, validation_error_handler
+from clinx.api.metrics_node import SnapshotPublisher
 from clinx.api.rate_limit_middleware import RateLimitMiddleware
 from clinx.api.routes import all_routers
 from clinx.app_state import AppState
@@ -33,7 +34,7 @@ from clinx.relay.adaptors.registry import AdaptorRegistry
 from clinx.relay.info_routes import info_routes
 from clinx.relay.pipeline import Relay
 from clinx.relay.playground import playground_routes
-from clinx.relay.routes import relay_routes
+from clinx.relay.routes import RelayFastPath, relay_routes
 from clinx.relay.upstream import Upstream
 from clinx.routing.index import ChannelIndex
 from clinx.store.engine import open_databases
@@ -72,6 +73,7 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
         upstream=Upstream(),
         adaptors=AdaptorRegistry(settings.azure_default_api_version, dify_debug=settings.dify_debug),
     )
+    relay.metrics.watch(relay.writer, relay.ledger)
     return AppState(
         settings=settings,
         dbs=dbs,
@@ -130,12 +132,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await startup(state)
         sync = asyncio.create_task(_sync_loop(state))
+        # With several workers (CLINX_METRICS_DIR set), share this worker's metrics for node-wide scrapes.
+        publisher = SnapshotPublisher(state.relay.metrics.registry, state.settings.metrics_dir)
+        publisher.start()
         try:
             yield
         finally:
             sync.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sync
+            await publisher.close()
             await shutdown(state)
 
     app = FastAPI(
@@ -149,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app.state.clinx = state
     app.add_middleware(RateLimitMiddleware, settings=state.settings, cache=state.cache)
+    app.add_middleware(RelayFastPath, relay=state.relay)  # added last = outermost: relay traffic skips the rest
     app.add_exception_handler(ClinxError, clinx_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
