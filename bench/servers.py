@@ -1,5 +1,5 @@
-"""The benchmark's processes: start the mock provider and Clinx each in its own process on 127.0.0.1, wait
-until they answer, stop them, and read their CPU time and peak memory from /proc."""
+"""The benchmark's processes: start each server in its own process on 127.0.0.1, wait until it answers, stop
+it, and read the CPU time and memory of its process tree from /proc (nginx and LiteLLM run several processes)."""
 
 from __future__ import annotations
 
@@ -34,17 +34,60 @@ def free_port() -> int:
         return port
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/<pid>/stat after the command name: [0] is field 3 (state), [1] field 4 (ppid)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of one process, from /proc/<pid>/stat (fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def peak_rss_mb(pid: int) -> float:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its live descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):  # the process may have just exited
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime over the process tree, plus cutime + cstime (children that exited and were reaped)."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = _stat(member)
+            total += sum(int(f) for f in fields[11:15]) / CLK_TCK
+    return total
+
+
+def _status_kb(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_memory_mb(pid: int, key: str = "VmHWM") -> float:
+    """A /proc/<pid>/status memory figure (VmHWM: peak RSS, VmRSS: current) summed over the process tree."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, ValueError):
+            total += _status_kb(member, key)
+    return total / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    return tree_memory_mb(pid, "VmHWM")
 
 
 @dataclass
@@ -52,25 +95,33 @@ class Server:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    port: int
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM (SIGKILL after 15 s) to the process; then SIGTERM to any of its children it left behind."""
+        if self.proc.poll() is not None:
+            return
+        children = process_tree(self.proc.pid)[1:]
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
 
-def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Server:
+def start(name: str, argv: list[str], env: dict[str, str], workdir: Path, port: int) -> Server:
+    """Start `argv` (a server that will listen on `port`) with its output in `workdir`/<name>.log."""
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    return Server(name, proc, log)
+    return Server(name, proc, log, port)
 
 
 async def wait_ready(server: Server, url: str, seconds: float = 30.0) -> None:
@@ -104,11 +155,17 @@ def clinx_env(port: int, workdir: Path, sql_dsn: str = "") -> dict[str, str]:
 
 @dataclass
 class Procs:
-    clinx: int
-    mock: int
+    """The mock's pid and each gateway's root pid, by target name (the direct target has none)."""
 
-    def cpu(self) -> dict[str, float]:
-        return {"clinx": cpu_seconds(self.clinx), "mock": cpu_seconds(self.mock), "loadgen": cpu_seconds(os.getpid())}
+    mock: int
+    targets: dict[str, int]
+
+    def cpu(self, target: str) -> dict[str, float]:
+        """CPU seconds so far: the target's process tree, the mock and this process (the load generator)."""
+        got = {"mock": cpu_seconds(self.mock), "loadgen": cpu_seconds(os.getpid())}
+        if target in self.targets:
+            got = {"target": tree_cpu_seconds(self.targets[target]), **got}
+        return got
 
 
 def load_average() -> float:

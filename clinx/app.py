@@ -3,8 +3,6 @@ lifespan (schema upgrade on the master node, option loading, periodic sync)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinx.api import docs_routes
+from clinx.api.channel_health_routes import channel_test_runner, refresh_all_balances, scheduled_test_all
 from clinx.api.envelope import clinx_error_handler, http_error_handler, validation_error_handler
 from clinx.api.metrics_node import SnapshotPublisher
 from clinx.api.rate_limit_middleware import RateLimitMiddleware
@@ -21,10 +20,11 @@ from clinx.api.routes import all_routers
 from clinx.app_state import AppState
 from clinx.auth.sessions import SessionSigner
 from clinx.billing.ledger import QuotaLedger
-from clinx.billing.tokens import warm_up
 from clinx.billing.usage_log import UsageLogWriter
 from clinx.cache.base import Cache
-from clinx.cache.memory import MemoryCache
+from clinx.cluster.jobs import Job
+from clinx.cluster.node import Cluster, open_links
+from clinx.cluster.schedule import leader_jobs
 from clinx.config.live import LiveOptions
 from clinx.config.option_keys import build_registry
 from clinx.config.settings import Settings
@@ -45,20 +45,13 @@ from clinx.store.repos import setups as setups_repo
 log = logging.getLogger("clinx")
 
 
-def build_cache(settings: Settings) -> Cache:
-    if settings.redis_conn_string:
-        from clinx.cache.redis import RedisCache  # imported only when Redis is configured
-
-        return RedisCache.from_url(settings.redis_conn_string, pool_size=settings.redis_pool_size)
-    return MemoryCache()
-
-
 def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache | None = None) -> AppState:
     clock = clock or SystemClock()
     dbs = open_databases(
         settings.sql_dsn, settings.sqlite_path, settings.log_sql_dsn, max_open=settings.sql_max_open_conns
     )
-    cache = cache or build_cache(settings)
+    links = open_links(settings, dbs.main, cache=cache)
+    cache = links.cache
     options = LiveOptions(build_registry())
     index = ChannelIndex()
     relay = Relay(
@@ -72,6 +65,7 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
         ledger=QuotaLedger(dbs.main),
         upstream=Upstream(),
         adaptors=AdaptorRegistry(settings.azure_default_api_version, dify_debug=settings.dify_debug),
+        notifier=links.notifier,
     )
     relay.metrics.watch(relay.writer, relay.ledger)
     return AppState(
@@ -84,6 +78,7 @@ def build_state(settings: Settings, *, clock: Clock | None = None, cache: Cache 
         start_time=clock.now(),
         index=index,
         relay=relay,
+        cluster=Cluster.build(settings, links, dbs.main, options, index),
     )
 
 
@@ -100,7 +95,6 @@ async def startup(state: AppState) -> None:
     await state.relay.upstream.open()
     state.relay.writer.start()
     state.relay.ledger.start()
-    await asyncio.to_thread(warm_up)
 
 
 async def shutdown(state: AppState) -> None:
@@ -113,15 +107,15 @@ async def shutdown(state: AppState) -> None:
     await state.dbs.dispose()
 
 
-async def _sync_loop(state: AppState) -> None:
-    """Reload options and channels every SYNC_FREQUENCY seconds so edits made on other nodes apply here."""
-    while True:
-        await asyncio.sleep(state.settings.sync_frequency)
-        try:
-            state.options.replace(await options_repo.load_all(state.dbs.main))
-            await state.index.reload(state.dbs.main)
-        except Exception:  # a transient DB error must not kill the loop; the next round retries
-            log.exception("option sync failed")
+def _leader_jobs(app: FastAPI, state: AppState) -> list[Job]:
+    """What the leader node runs in the background (clinx/cluster/schedule.py has the intervals)."""
+    return leader_jobs(
+        state.settings,
+        state.options,
+        state.dbs.logs,
+        test_all=lambda: scheduled_test_all(state, channel_test_runner(app)),
+        refresh_balances=lambda: refresh_all_balances(state),
+    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, cache: Cache | None = None) -> FastAPI:
@@ -131,16 +125,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await startup(state)
-        sync = asyncio.create_task(_sync_loop(state))
+        # Change propagation (pub/sub, with SYNC_FREQUENCY polling as the fallback) and the leader's jobs.
+        await state.cluster.start(_leader_jobs(_app, state))
         # With several workers (CLINX_METRICS_DIR set), share this worker's metrics for node-wide scrapes.
         publisher = SnapshotPublisher(state.relay.metrics.registry, state.settings.metrics_dir)
         publisher.start()
         try:
             yield
         finally:
-            sync.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sync
+            await state.cluster.stop()
             await publisher.close()
             await shutdown(state)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from clinx import __version__
 from clinx.auth.sessions import SessionSigner
 from clinx.cache.base import Cache
+from clinx.cluster.node import Cluster
 from clinx.config.live import LiveOptions
 from clinx.config.settings import Settings
 from clinx.core.clock import Clock
@@ -26,4 +27,5 @@ class AppState:
     start_time: int
     index: ChannelIndex
     relay: Relay
+    cluster: Cluster
     version: str = field(default=f"v{__version__}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 
 from clinx import __version__
 from clinx.config.settings import Settings
@@ -68,18 +70,35 @@ def _serve(args: argparse.Namespace) -> int:
         if settings.is_master:
             asyncio.run(_migrate())
         os.environ["CLINX_SKIP_MIGRATE"] = "true"
-    uvicorn.run(
-        "clinx.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        loop="auto",
-        http="auto",
-        log_level="debug" if settings.debug else "info",
-        access_log=settings.debug,
-    )
+    with shared_metrics_dir(workers):
+        uvicorn.run(
+            "clinx.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            loop="auto",
+            http="auto",
+            log_level="debug" if settings.debug else "info",
+            access_log=settings.debug,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def shared_metrics_dir(workers: int) -> Iterator[str]:
+    """Workers answer /metrics for the whole node by sharing snapshots in CLINX_METRICS_DIR: a fresh directory
+    made here and removed at exit, unless the operator set one (then it is theirs to keep)."""
+    chosen = os.environ.get("CLINX_METRICS_DIR", "")
+    if workers < 2 or chosen:
+        yield chosen
+        return
+    with tempfile.TemporaryDirectory(prefix="clinx-metrics-") as directory:
+        os.environ["CLINX_METRICS_DIR"] = directory
+        try:
+            yield directory
+        finally:
+            os.environ.pop("CLINX_METRICS_DIR", None)
 
 
 async def _migrate() -> int:

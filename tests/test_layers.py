@@ -26,11 +26,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "billing": _LOWER,
     "routing": _LOWER,
     "relay": _DOMAIN | _LOWER,
+    # Cluster coordination (change propagation, leader lease, leader jobs) decides over store/cache/routing.
+    "cluster": _LOWER | {"routing"},
     "api": _EDGE_BELOW,
     "web": _EDGE_BELOW,
-    # The typed state holds the relay and the channel index the routes share.
-    "app_state": _DOMAIN | _LOWER | {"relay"},
-    "app": frozenset({"api", "web", "app_state"}) | _DOMAIN | _LOWER | {"relay"},
+    # The typed state holds the relay, the channel index and the cluster view the routes share.
+    "app_state": _DOMAIN | _LOWER | {"relay", "cluster"},
+    "app": frozenset({"api", "web", "app_state", "cluster"}) | _DOMAIN | _LOWER | {"relay"},
     "cli": frozenset({"app", "api", "web", "app_state", "relay"}) | _DOMAIN | _LOWER,
 }
 LAYERS = frozenset(ALLOWED)

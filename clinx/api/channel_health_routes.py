@@ -35,9 +35,11 @@ from clinx.relay.pipeline import Relay
 from clinx.relay.shaping import map_model
 from clinx.routing import balance as balances
 from clinx.routing import channel_test as probe
+from clinx.routing.changes import channels_changed
 from clinx.routing.index import channel_info
 from clinx.store.repos import channels as channels_repo
 from clinx.store.repos import logs as logs_repo
+from clinx.store.repos import users as users_repo
 from clinx.store.repos.wallet import Account
 from clinx.store.rows import Row
 
@@ -90,6 +92,16 @@ class TestAllRunner:
         finally:
             self.running = False
             self.finished.set()
+
+    async def run_now(self, work: Callable[[], Awaitable[None]]) -> bool:
+        """Run ``work`` in the calling task (the leader's scheduled run, which a lost lease must be able to
+        cancel); False, doing nothing, when a run is already going."""
+        if self.running:
+            return False
+        self.running = True
+        self.finished.clear()
+        await self._run(work)
+        return True
 
     async def wait(self) -> None:
         await self.finished.wait()
@@ -243,7 +255,7 @@ async def _apply_health(state: AppState, channel: ChannelInfo, error: ClinxError
         if changed:
             log.warning("channel #%d %s disabled after a failed test: %s", channel.id, channel.name, error.message)
     if changed:
-        await state.index.reload(main)
+        await channels_changed(state.index, main, state.relay.notifier)
 
 
 async def run_test(
@@ -283,6 +295,17 @@ async def _test_all(state: AppState, tester: Row) -> None:
         except Exception:  # one channel's trouble (a DB hiccup, a bad row) must not end the run for the rest
             log.exception("test of channel #%s failed", row.get("id"))
     log.info("channel test-all finished")
+
+
+async def scheduled_test_all(state: AppState, runner: TestAllRunner) -> None:
+    """The leader's scheduled test of every channel (CHANNEL_TEST_FREQUENCY or the monitor options), logged
+    as the root user's, as New API does; skipped while a manual run is going or before setup."""
+    async with state.dbs.main.connect() as conn:
+        root = await users_repo.first_root(conn)
+    if root is None:
+        return
+    if not await runner.run_now(lambda: _test_all(state, root)):
+        log.info("scheduled channel test skipped: a test-all run is already going")
 
 
 @router.get("/test/{channel_id}", summary="Send a tiny request through one channel and time it")
@@ -350,6 +373,12 @@ async def update_channel_balance(state: State, _: AdminCaller, channel_id: Chann
 
 @router.get("/update_balance", summary="Refresh the balance of every enabled channel whose provider offers one")
 async def update_all_balances(state: State, _: AdminCaller) -> JSONBody:
+    await refresh_all_balances(state)
+    return ok()
+
+
+async def refresh_all_balances(state: AppState) -> None:
+    """Also the leader's scheduled job (CHANNEL_UPDATE_FREQUENCY)."""
     rows = await channels_repo.all_channels(state.dbs.main)
     asked = 0
     for row in rows:
@@ -367,5 +396,4 @@ async def update_all_balances(state: State, _: AdminCaller) -> JSONBody:
         # New API disables a channel whose provider balance ran out (auto_ban channels only).
         exhausted = found <= 0 and channel.auto_ban
         if exhausted and await channels_repo.auto_disable(state.dbs.main, channel.id, LOW_BALANCE, state.clock.now()):
-            await state.index.reload(state.dbs.main)
-    return ok()
+            await channels_changed(state.index, state.dbs.main, state.relay.notifier)

@@ -14,6 +14,7 @@ from clinx.app_state import AppState
 from clinx.config.default_prices import default_prices
 from clinx.core.enums import ChannelStatus
 from clinx.core.errors import NotFoundError, ValidationError
+from clinx.routing.changes import channels_changed
 from clinx.store.repos import abilities as abilities_repo
 from clinx.store.repos import channels as channels_repo
 from clinx.store.rows import page_args
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/api/channel", tags=["channels"])
 
 
 async def _reindex(state: AppState) -> None:
-    """Channel writes apply to routing at once on this node (other nodes pick them up on their next sync)."""
-    await state.index.reload(state.dbs.main)
+    """Channel writes apply to routing at once on this node, and on the others as soon as they hear of it."""
+    await channels_changed(state.index, state.dbs.main, state.relay.notifier)
 
 
 NOT_FOUND = "渠道不存在 (no channel with this id)"

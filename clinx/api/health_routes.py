@@ -1,5 +1,9 @@
-"""GET /api/health: is this node able to serve — version, node role, database and cache state, and the
-version of the options snapshot it runs on (public, cheap, for load balancers and operators)."""
+"""GET /api/health: is this node able to serve — version, node role, database and cache state, the version
+of the options snapshot it runs on, and its place in the cluster (node id, change subscription, leader lease).
+Public and cheap, for load balancers and operators.
+
+A node whose Redis is unreachable still serves (from the database, with per-node caches): that is 200 with
+``data.cache.state`` "degraded: …" and a message saying so. A database that does not answer is 503."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from clinx.api.envelope import JSONBody
 from clinx.store.repos import setups as setups_repo
 
 router = APIRouter(prefix="/api", tags=["public"])
+CACHE_OK = "ok"
+CACHE_UNREACHABLE = "unreachable"
 
 
 @router.get("/health", summary="Node health: version, role, database and cache state, config version")
@@ -19,8 +25,8 @@ async def health(state: State) -> JSONBody:
         database = "ok"
     except Exception as exc:  # any driver error means "the database does not answer": report, don't raise
         database = f"error: {type(exc).__name__}"
-    cache = "ok" if await state.cache.ping() else "unreachable"
-    healthy = database == "ok" and cache == "ok"
+    cache = await state.cluster.cache_state()
+    healthy = database == "ok" and cache != CACHE_UNREACHABLE
     data = {
         "version": state.version,
         "node_name": state.settings.node_name,
@@ -29,8 +35,12 @@ async def health(state: State) -> JSONBody:
         "cache": {"kind": state.cache.name, "state": cache},
         "config_version": state.options.current.version,
         "channels": len(state.index.current.channels),
+        **state.cluster.report(),
     }
-    return JSONBody(
-        {"success": healthy, "message": "" if healthy else "degraded", "data": data},
-        status_code=200 if healthy else 503,
-    )
+    if not healthy:
+        message = "degraded"
+    elif cache != CACHE_OK:
+        message = "degraded: the shared cache (Redis) is unreachable; serving from the database"
+    else:
+        message = ""
+    return JSONBody({"success": healthy, "message": message, "data": data}, status_code=200 if healthy else 503)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from clinx.api.deps import Body, RootCaller, State
 from clinx.api.envelope import JSONBody, ok
+from clinx.cache.notify import OPTIONS
 from clinx.config.option_groups.billing import RESETTABLE_RATIOS
 from clinx.config.options import OptionsSnapshot, is_secret_key
 from clinx.core.errors import ValidationError
@@ -79,6 +80,7 @@ async def update_option(state: State, _caller: RootCaller, body: Body) -> JSONBo
     check_can_enable(key, value, state.options.current)
     await options_repo.save(state.dbs.main, {key: value})
     state.options.apply({key: value})
+    await state.relay.notifier.publish(OPTIONS)
     return ok()
 
 
@@ -87,4 +89,5 @@ async def reset_model_ratio(state: State, _caller: RootCaller) -> JSONBody:
     defaults = {key: state.options.registry.spec(key).default for key in RESETTABLE_RATIOS}
     await options_repo.save(state.dbs.main, defaults)
     state.options.apply(defaults)
+    await state.relay.notifier.publish(OPTIONS)
     return ok(message="重置模型倍率成功")

@@ -11,6 +11,7 @@ from clinx.api import (
     data_routes,
     health_routes,
     logs_routes,
+    metrics_routes,
     options_routes,
     pricing_routes,
     setup_routes,
@@ -23,6 +24,7 @@ def all_routers() -> list[APIRouter]:
     return [
         setup_routes.router,
         health_routes.router,
+        metrics_routes.router,
         account_routes.router,
         pricing_routes.router,
         users_admin_routes.router,

@@ -11,6 +11,7 @@ from clinx.api.deps import Body, State
 from clinx.api.envelope import JSONBody, fail, ok
 from clinx.auth.passwords import check_password_policy
 from clinx.auth.root_account import create_root
+from clinx.cache.notify import OPTIONS
 from clinx.core.errors import ValidationError
 from clinx.store.repos import setups as setups_repo
 from clinx.store.rows import upsert
@@ -124,4 +125,5 @@ async def post_setup(state: State, body: Body) -> JSONBody:
                 await upsert(conn, options, {"key": key, "value": value}, ["key"], {"value": value})
             await setups_repo.mark_done(conn, state.version, now)
         state.options.apply(modes)
+    await state.relay.notifier.publish(OPTIONS)
     return ok(message="系统初始化成功")

@@ -13,11 +13,16 @@ from clinx.auth.key_cache import cache_key, user_cache_key
 from clinx.cache.base import Cache
 from clinx.core.enums import TokenStatus, UserStatus
 from clinx.core.errors import AuthError, ForbiddenError
+from clinx.core.metrics import Counter
 from clinx.core.types import TokenInfo, UserInfo
 from clinx.store.engine import Engine
 from clinx.store.repos import tokens as tokens_repo
 from clinx.store.repos import users as users_repo
 from clinx.store.rows import Row
+
+# Label values of the ``clinx_cache_requests_total`` counter (cache, result), built once.
+TOKEN_HIT, TOKEN_MISS = ("token", "hit"), ("token", "miss")
+USER_HIT, USER_MISS = ("user", "hit"), ("user", "miss")
 
 
 def read_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
@@ -84,15 +89,45 @@ def _encode(info: TokenInfo | UserInfo) -> bytes:
     return orjson.dumps(data)
 
 
+# Decoded cache entries by their bytes: the relay reads the same few keys thousands of times a second, and equal
+# bytes decode to equal (immutable) objects, so invalidation stays the cache's job.
+_DECODED_TOKENS: dict[bytes, TokenInfo] = {}
+_DECODED_USERS: dict[bytes, UserInfo] = {}
+_DECODED_MAX = 4096
+
+
 def _decode_token(raw: bytes) -> TokenInfo:
+    token = _DECODED_TOKENS.get(raw)
+    if token is None:
+        if len(_DECODED_TOKENS) >= _DECODED_MAX:
+            _DECODED_TOKENS.clear()
+        token = _DECODED_TOKENS[raw] = _parse_token(raw)
+    return token
+
+
+def _decode_user(raw: bytes) -> UserInfo:
+    user = _DECODED_USERS.get(raw)
+    if user is None:
+        if len(_DECODED_USERS) >= _DECODED_MAX:
+            _DECODED_USERS.clear()
+        user = _DECODED_USERS[raw] = UserInfo(**orjson.loads(raw))
+    return user
+
+
+def _parse_token(raw: bytes) -> TokenInfo:
     data = orjson.loads(raw)
     limits = data.pop("model_limits")
     data["allow_ips"] = tuple(data["allow_ips"])
     return TokenInfo(model_limits=None if limits is None else frozenset(limits), **data)
 
 
-async def load_token(engine: Engine, cache: Cache, key: str, ttl: float) -> TokenInfo | None:
+async def load_token(
+    engine: Engine, cache: Cache, key: str, ttl: float, *, lookups: Counter | None = None
+) -> TokenInfo | None:
+    """The key from the cache, or from the database on a miss (then cached). ``lookups`` counts hits/misses."""
     cached = await cache.get(cache_key(key))
+    if lookups is not None:
+        lookups.inc(TOKEN_MISS if cached is None else TOKEN_HIT)
     if cached is not None:
         return _decode_token(cached)
     async with engine.connect() as conn:
@@ -104,10 +139,14 @@ async def load_token(engine: Engine, cache: Cache, key: str, ttl: float) -> Toke
     return token
 
 
-async def load_user(engine: Engine, cache: Cache, user_id: int, ttl: float) -> UserInfo | None:
+async def load_user(
+    engine: Engine, cache: Cache, user_id: int, ttl: float, *, lookups: Counter | None = None
+) -> UserInfo | None:
     cached = await cache.get(user_cache_key(user_id))
+    if lookups is not None:
+        lookups.inc(USER_MISS if cached is None else USER_HIT)
     if cached is not None:
-        return UserInfo(**orjson.loads(cached))
+        return _decode_user(cached)
     row = await users_repo.get(engine, user_id)
     if row is None:
         return None

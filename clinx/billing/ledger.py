@@ -9,9 +9,10 @@ requests instead of two per request.
 
 Every ``flush_interval`` seconds the spend counters (``used_quota``, ``request_count``, channel spend) are written
 in one transaction, and leases idle for ``idle_return`` seconds go back to their balance; a graceful shutdown
-returns every lease. The bound on a hard crash: the unreturned leases (at most ``lease_factor`` requests' worth
-per active key and wallet, for at most ``idle_return`` seconds of idleness) and one interval of counters; the
-consume logs always equal what was charged.
+returns every lease. A lease grows for a busy holder (doubling while refills come less than a quarter second apart,
+up to ``MAX_LEASE_FACTOR`` requests' worth) and starts small again once it went back idle. The bound on a hard
+crash: the unreturned leases (per active key and wallet, the larger of ``lease_factor`` requests' and about a
+quarter second of its spending) and one interval of counters; the consume logs always equal what was charged.
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ from clinx.store.repos.wallet import Account, Holder, Shortfall, SpendBatch
 log = logging.getLogger(__name__)
 
 
+MAX_LEASE_FACTOR = 512
+HOT_REFILL_SECONDS = 0.25  # a holder that needs a refill sooner than this is hot: its next lease doubles
+
+
 @dataclass
 class Lease:
     balance: int = 0
     last_used: float = 0.0
+    factor: int = 0  # requests' worth the next refill asks for (0 = the ledger's base factor)
+    refilled_at: float = float("-inf")
 
 
 class QuotaLedger:
@@ -64,6 +71,11 @@ class QuotaLedger:
         lease = self._leases.get((holder, holder_id))
         return lease.balance if lease else 0
 
+    @property
+    def lease_count(self) -> int:
+        """Leases held now (a metrics gauge: many means many active keys, or leases not going back)."""
+        return len(self._leases)
+
     def _lease(self, key: tuple[Holder, int]) -> Lease:
         lease = self._leases.get(key)
         if lease is None:
@@ -74,14 +86,28 @@ class QuotaLedger:
         """Lease more from the database; the quota lands in whatever lease is current when the write returns
         (a flush may have replaced the lease object meanwhile), so none is ever stranded."""
         got = await wallet.lease(self._engine, key[0], key[1], wanted, need)
-        self._lease(key).balance += got
+        lease = self._lease(key)
+        lease.balance += got
+        lease.refilled_at = self._now()
         return got
+
+    def _factor_for(self, lease: Lease) -> int:
+        """Requests' worth to lease: the base factor, doubled for each refill that came within
+        ``HOT_REFILL_SECONDS`` of the one before (up to ``MAX_LEASE_FACTOR``). A busy key then costs a database
+        write every quarter second or so instead of every ``lease_factor`` requests, while a quiet one keeps
+        small leases (other nodes and the crash bound see little of its balance held)."""
+        factor = lease.factor or self._factor
+        if self._now() - lease.refilled_at < HOT_REFILL_SECONDS:
+            factor = min(factor * 2, MAX_LEASE_FACTOR)
+        lease.factor = factor
+        return factor
 
     async def _hold(self, key: tuple[Holder, int], amount: int) -> None:
         while self._lease(key).balance < amount:
             async with self._locks.setdefault(key, asyncio.Lock()):
-                need = amount - self._lease(key).balance
-                if need > 0 and not await self._refill(key, need, max(need, amount * self._factor)):
+                lease = self._lease(key)
+                need = amount - lease.balance
+                if need > 0 and not await self._refill(key, need, max(need, amount * self._factor_for(lease))):
                     raise Shortfall(on_token=key[0] == "token")
         lease = self._lease(key)
         lease.balance -= amount

@@ -43,7 +43,20 @@ def group_ratio(options: OptionsSnapshot, group: str) -> float:
 
 
 def resolve_price(options: OptionsSnapshot, model: str, group: str) -> Price | None:
-    """The Price of ``model`` for ``group``, or None when the model has neither a price nor a ratio."""
+    """The Price of ``model`` for ``group``, or None when the model has neither a price nor a ratio (resolved once
+    per options snapshot: the relay asks on every request)."""
+    memo = options.derived
+    key = ("price", model, group)
+    if key in memo:
+        price: Price | None = memo[key]
+        return price
+    if len(memo) > 10_000:  # a client spraying made-up model names must not grow it without bound
+        memo.clear()
+    price = memo[key] = _resolve_price(options, model, group)
+    return price
+
+
+def _resolve_price(options: OptionsSnapshot, model: str, group: str) -> Price | None:
     defaults = default_prices()
     name = normalise_model(model)
     g_ratio = group_ratio(options, group)

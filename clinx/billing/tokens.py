@@ -2,12 +2,13 @@
 OpenAI models, a documented heuristic for the rest, and New API's chat-prompt overhead rule.
 
 The encodings come compiled into the ``toktok-rs`` wheel (ids identical to tiktoken's); nothing is downloaded.
-Loading one takes about a second, so the app calls ``await asyncio.to_thread(warm_up)`` at startup: afterwards every
-function here is pure CPU work that is safe to call on the event loop (a call that races the warm-up waits for it).
+Loading one takes about a second and 40–80 MB, so encodings load on first use only, through ``await prepare(model)``
+(in a thread): afterwards every function here is pure CPU work that is safe to call on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -78,19 +79,30 @@ class Encoding:
 # One load per process, shared by the warm-up thread and the event loop: the lock makes a caller that races the
 # warm-up wait for its load instead of building a second copy of the rank table.
 _LOAD_LOCK = threading.Lock()
+_LOADED: set[str] = set()
 
 
 @cache
 def _load(name: str) -> Encoding:
     with _LOAD_LOCK:
         toktok.batch_count([""], name, threads=1)  # builds and caches the tokenizer inside toktok
+    _LOADED.add(name)
     return Encoding(name)
 
 
 def warm_up() -> None:
-    """Load both encodings (about a second). Blocking: call it as ``await asyncio.to_thread(warm_up)``."""
+    """Load both encodings (about a second each, 40 and 80 MB). Blocking: call it in a thread."""
     _load(CL100K_BASE)
     _load(O200K_BASE)
+
+
+async def prepare(model: str) -> None:
+    """Load the encoding ``model`` counts with, if any, in a thread: afterwards counting is pure CPU work that
+    may run on the event loop. Encodings load on first use only, so a node whose providers report usage never
+    holds their rank tables in memory."""
+    name = encoding_name_for(model)
+    if name is not None and name not in _LOADED:
+        await asyncio.to_thread(_load, name)
 
 
 def encoding_name_for(model: str) -> str | None:

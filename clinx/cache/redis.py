@@ -43,6 +43,11 @@ return 1
 """
 
 
+# Seconds. Every command is O(1) (or a short Lua script), so an answer slower than this means Redis is in trouble.
+CONNECT_TIMEOUT = 1.0
+READ_TIMEOUT = 2.0
+
+
 class RedisCache:
     name = "redis"
 
@@ -54,13 +59,38 @@ class RedisCache:
         self._hit_window = client.register_script(_HIT_WINDOW)
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, prefix: str = "", wait: float = 20) -> RedisCache:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 10,
+        prefix: str = "",
+        wait: float = 20,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> RedisCache:
         """A client whose pool makes callers wait (up to ``wait`` seconds) for a free connection when all
-        ``pool_size`` are busy; the plain pool would fail the request with "Too many connections" instead."""
+        ``pool_size`` are busy; the plain pool would fail the request with "Too many connections" instead.
+
+        Connect and read timeouts are short so that a dead or unreachable Redis fails a call quickly (and the
+        node falls back to its own memory, see ``resilient.py``) instead of stalling the relay's hot path."""
         pool = BlockingConnectionPool.from_url(
-            url, max_connections=max(pool_size, 10), timeout=wait, socket_connect_timeout=5
+            url,
+            max_connections=max(pool_size, 10),
+            timeout=wait,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=read_timeout,
         )
         return cls(Redis.from_pool(pool), prefix=prefix)
+
+    @property
+    def client(self) -> Redis:
+        """The underlying client, shared with the change notifier and the leader lease of the same node."""
+        return self._redis
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
 
     def _k(self, key: str) -> str:
         return self._prefix + key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
@@ -184,6 +184,9 @@ class OptionsSnapshot:
     raw: Mapping[str, str]
     values: Mapping[str, Any]
     version: int = 0
+    # Results derived from this snapshot alone (e.g. a model's resolved price), kept for its lifetime: a new
+    # snapshot starts empty, so nothing derived ever outlives the options it came from.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

@@ -93,6 +93,7 @@ class Settings:
     sql_max_lifetime: int = 60
     redis_conn_string: str = ""
     redis_pool_size: int = 10
+    redis_key_prefix: str = ""
     sync_frequency: int = 60
     memory_cache_enabled: bool = False
     batch_update_enabled: bool = False
@@ -126,9 +127,14 @@ class Settings:
     critical_rate_limit: RateLimit = RateLimit(True, 20, 1200)
     trusted_proxies: str = ""
     shutdown_timeout_seconds: int = 120
+    leader_lease_seconds: float = 15.0
+    log_retention_days: int = 0
     log_dir: str = "./logs"
     debug: bool = False
     skip_migrate: bool = False
+    metrics_token: str = ""
+    metrics_public: bool = False
+    metrics_dir: str = ""
 
     @property
     def is_master(self) -> bool:
@@ -155,6 +161,7 @@ class Settings:
             sql_max_lifetime=env.integer("SQL_MAX_LIFETIME", 60),
             redis_conn_string=env.text("REDIS_CONN_STRING"),
             redis_pool_size=env.integer("REDIS_POOL_SIZE", 10),
+            redis_key_prefix=env.text("CLINX_REDIS_KEY_PREFIX"),
             sync_frequency=env.integer("SYNC_FREQUENCY", 60),
             memory_cache_enabled=env.flag("MEMORY_CACHE_ENABLED", False),
             batch_update_enabled=env.flag("BATCH_UPDATE_ENABLED", False),
@@ -188,10 +195,17 @@ class Settings:
             critical_rate_limit=_rate_limit(env, "CRITICAL_RATE_LIMIT", 20, 1200),
             trusted_proxies=env.text("TRUSTED_PROXIES"),
             shutdown_timeout_seconds=env.integer("SHUTDOWN_TIMEOUT_SECONDS", 120),
+            leader_lease_seconds=env.number("CLINX_LEADER_LEASE_SECONDS", 15.0),
+            log_retention_days=env.integer("CLINX_LOG_RETENTION_DAYS", 0),
             log_dir=env.text("LOG_DIR", "./logs"),
             debug=env.flag("DEBUG", False),
             # Internal: set by `clinx serve --workers N` after the parent has upgraded the schema once.
             skip_migrate=env.flag("CLINX_SKIP_MIGRATE", False),
+            # GET /metrics: a bearer token for scrapers, or open to all; admins may always read it.
+            metrics_token=env.text("CLINX_METRICS_TOKEN"),
+            metrics_public=env.flag("CLINX_METRICS_PUBLIC", False),
+            # Where the workers of `clinx serve --workers N` share their metrics snapshots (set by the command).
+            metrics_dir=env.text("CLINX_METRICS_DIR"),
         )
         settings.check()
         return settings
@@ -219,6 +233,10 @@ class Settings:
             raise ConfigError(f"PORT must be between 1 and 65535, got {self.port}")
         if self.sync_frequency <= 0:
             raise ConfigError(f"SYNC_FREQUENCY must be a positive number of seconds, got {self.sync_frequency}")
+        if self.leader_lease_seconds <= 0:
+            raise ConfigError(f"CLINX_LEADER_LEASE_SECONDS must be a positive number, got {self.leader_lease_seconds}")
+        if self.log_retention_days < 0:
+            raise ConfigError(f"CLINX_LOG_RETENTION_DAYS must be 0 (keep all) or more, got {self.log_retention_days}")
         if self.max_request_body_mb <= 0:
             raise ConfigError(f"MAX_REQUEST_BODY_MB must be positive, got {self.max_request_body_mb}")
 

@@ -27,16 +27,19 @@ UNSET_MODEL_RATIO = 37.5  # New API's sentinel ratio for unpriced models in self
 
 async def _caller(relay: Relay, request: RelayRequest) -> tuple[TokenInfo | None, UserInfo, int | None]:
     ttl = float(relay.settings.sync_frequency)
+    lookups = relay.metrics.cache_lookups
     if request.playground_user_id:
-        user = api_keys.check_user(await api_keys.load_user(relay.main, relay.cache, request.playground_user_id, ttl))
-        return None, user, None
+        loaded_user = await api_keys.load_user(
+            relay.main, relay.cache, request.playground_user_id, ttl, lookups=lookups
+        )
+        return None, api_keys.check_user(loaded_user), None
     if not request.raw_key:
         raise ForbiddenError("未提供令牌 (no API key was sent)", status=401)
     key, pin = api_keys.split_key(request.raw_key)
-    loaded = await api_keys.load_token(relay.main, relay.cache, key, ttl)
+    loaded = await api_keys.load_token(relay.main, relay.cache, key, ttl, lookups=lookups)
     held = relay.ledger.held("token", loaded.id) if loaded else 0
     token = api_keys.check_token(loaded, relay.clock.now(), held=held)
-    user = api_keys.check_user(await api_keys.load_user(relay.main, relay.cache, token.user_id, ttl))
+    user = api_keys.check_user(await api_keys.load_user(relay.main, relay.cache, token.user_id, ttl, lookups=lookups))
     api_keys.check_ip(token, request.client_ip)
     if pin is not None and user.role < Role.ADMIN:
         raise ForbiddenError("普通用户不支持指定渠道 (only admins may pin a channel)")

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from clinx.billing.ledger import QuotaLedger
 from clinx.billing.usage_log import UsageLogWriter
 from clinx.cache.base import Cache
+from clinx.cache.notify import Notifier
 from clinx.config.live import LiveOptions
 from clinx.config.settings import Settings
 from clinx.core.clock import Clock
@@ -35,12 +36,14 @@ from clinx.relay.convert.base import Bridge, StreamBridge
 from clinx.relay.endpoints import SPECS, Endpoint
 from clinx.relay.errors import RelayUpstreamError, parse_upstream_error, render_error
 from clinx.relay.health import should_disable, should_retry
+from clinx.relay.metrics import RelayMetrics
 from clinx.relay.outbound import build
 from clinx.relay.settlement import refund, settle
 from clinx.relay.shaping import client_wants_usage
 from clinx.relay.sse import EventParser, SSEParser
 from clinx.relay.stream import StreamRelay
 from clinx.relay.upstream import Upstream
+from clinx.routing.changes import channels_changed
 from clinx.routing.index import ChannelIndex
 from clinx.routing.selector import select
 from clinx.store.engine import Engine
@@ -63,7 +66,9 @@ class Relay:
     ledger: QuotaLedger
     upstream: Upstream
     adaptors: AdaptorRegistry
+    notifier: Notifier  # tells the other nodes when this one disables a channel
     rng: random.Random = field(default_factory=random.Random)
+    metrics: RelayMetrics = field(default_factory=RelayMetrics)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -110,10 +115,12 @@ class Relay:
                     return self._stream(ctx, upstream)
                 return await self._complete(ctx, upstream)
             except ClinxError as error:
+                self.metrics.upstream_failed(channel.id, error)
                 self._maybe_disable(channel, error)
                 if attempt < retries and should_retry(error, o.get_str("AutomaticRetryStatusCodes")):
                     attempt += 1
                     continue
+                self.metrics.quota_refunded.inc((), ctx.reserved)
                 refund(ctx, self.ledger)
                 return self._error(_mapped(error, channel), ctx.request)
 
@@ -159,12 +166,11 @@ class Relay:
             payload: dict[str, Any] | None = self._gather(ctx, body)
         else:
             payload = None if spec.binary_response else _json_object(body)
-        usage = self._usage_of(ctx, payload)
-        self.spawn(self._settle(ctx, usage, _upstream_id(response), "ok"))
-        headers = {
-            "X-Oneapi-Request-Id": ctx.request.request_id,
-            OVERHEAD_HEADER: _ms(time.monotonic() - ctx.request.received - upstream_seconds),
-        }
+        reported, text = self._reported(ctx, payload)
+        self.spawn(self._settle(ctx, reported, lambda: text, _upstream_id(response), "ok"))
+        overhead = time.monotonic() - ctx.request.received - upstream_seconds
+        self.metrics.overhead.observe((), overhead)
+        headers = {"X-Oneapi-Request-Id": ctx.request.request_id, OVERHEAD_HEADER: _ms(overhead)}
         rewrite = _thinking_to_content(ctx)
         if ctx.bridge is not None or rewrite:
             if payload is None:
@@ -188,19 +194,14 @@ class Relay:
         payload: dict[str, Any] = aggregate(events)
         return payload
 
-    def _usage_of(self, ctx: RelayContext, payload: dict[str, Any] | None) -> Usage:
-        reported: Usage | None = None
-        text = ""
-        if payload is not None:
-            reported = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0).usage(payload)
-            text = _reply_text(payload)
+    def _reported(self, ctx: RelayContext, payload: dict[str, Any] | None) -> tuple[Usage | None, str]:
+        """The provider's usage when it reported one, else None and the reply's text to count locally."""
+        if payload is None:
+            return None, ""
+        reported = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0).usage(payload)
         if reported is not None and (reported.prompt_tokens or reported.completion_tokens):
-            return reported
-        return Usage(
-            prompt_tokens=_exact_prompt(ctx),
-            completion_tokens=estimate.completion_tokens(ctx.model, text),
-            estimated=True,
-        )
+            return reported, ""
+        return None, _reply_text(payload)
 
     def _stream(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
         client = ctx.request.dialect
@@ -240,27 +241,31 @@ class Relay:
                 raise
             finally:
                 response.close()
-                self.spawn(self._settle(ctx, self._stream_usage(ctx, relay), upstream_id, status))
+                self.spawn(self._settle(ctx, _stream_reported(relay), relay.delivered_text, upstream_id, status))
+                self.metrics.stream_ended(ctx, status, time.monotonic())
 
-        headers = {
-            **SSE_HEADERS,
-            "X-Oneapi-Request-Id": ctx.request.request_id,
-            # For a stream, the gateway's part before the first byte: everything up to sending upstream.
-            OVERHEAD_HEADER: _ms(ctx.upstream_started - ctx.request.received),
-        }
+        # For a stream, the gateway's part before the first byte: everything up to sending upstream.
+        overhead = ctx.upstream_started - ctx.request.received
+        self.metrics.overhead.observe((), overhead)
+        headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id, OVERHEAD_HEADER: _ms(overhead)}
         return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
-    def _stream_usage(self, ctx: RelayContext, relay: StreamRelay) -> Usage:
-        if relay.usage is not None and (relay.usage.prompt_tokens or relay.usage.completion_tokens):
-            return relay.usage
-        return Usage(
-            prompt_tokens=_exact_prompt(ctx),
-            completion_tokens=estimate.completion_tokens(ctx.model, relay.delivered_text()),
-            estimated=True,
-        )
-
-    async def _settle(self, ctx: RelayContext, usage: Usage, upstream_id: str, stream_status: str) -> None:
-        await settle(
+    async def _settle(
+        self,
+        ctx: RelayContext,
+        usage: Usage | None,
+        reply_text: Callable[[], str],
+        upstream_id: str,
+        stream_status: str,
+    ) -> None:
+        if usage is None:  # no usage from the provider: count locally (loading the encoding off the loop)
+            await estimate.prepare(ctx.model)
+            usage = Usage(
+                prompt_tokens=_exact_prompt(ctx),
+                completion_tokens=estimate.completion_tokens(ctx.model, reply_text()),
+                estimated=True,
+            )
+        charged = await settle(
             ctx,
             usage,
             ledger=self.ledger,
@@ -270,6 +275,7 @@ class Relay:
             stream_status=stream_status,
             log_consume=self.options.current.get_bool("LogConsumeEnabled"),
         )
+        self.metrics.quota_charged.inc((), charged)
 
     def _maybe_disable(self, channel: ChannelInfo, error: ClinxError) -> None:
         o = self.options.current
@@ -280,8 +286,13 @@ class Relay:
 
     async def _disable(self, channel: ChannelInfo, reason: str) -> None:
         await channels_repo.auto_disable(self.main, channel.id, reason[:500], self.clock.now())
-        await self.index.reload(self.main)
+        await channels_changed(self.index, self.main, self.notifier)
         log.warning("channel #%d %s disabled automatically: %s", channel.id, channel.name, reason)
+
+
+def _stream_reported(relay: StreamRelay) -> Usage | None:
+    usage = relay.usage
+    return usage if usage is not None and (usage.prompt_tokens or usage.completion_tokens) else None
 
 
 def _ms(seconds: float) -> str:

@@ -13,6 +13,8 @@ from clinx.auth.sessions import COOKIE_NAME, SessionSigner
 from clinx.core.errors import AuthError, ClinxError
 from clinx.relay.endpoints import Endpoint
 from clinx.relay.errors import openai_error
+from clinx.relay.metrics import measured
+from clinx.relay.pipeline import Relay
 from clinx.relay.routes import build_request, new_request_id, relay_of
 from clinx.store.repos import users as users_repo
 
@@ -30,8 +32,7 @@ async def _session_user(request: Request) -> int:
     return data.user_id
 
 
-async def playground_chat(request: Request) -> Response:
-    relay = relay_of(request)
+async def _chat(request: Request, relay: Relay) -> Response:
     request_id = new_request_id()
     try:
         user_id = await _session_user(request)
@@ -46,6 +47,13 @@ async def playground_chat(request: Request) -> Response:
     if relay_request.body is not None:
         relay_request.body.pop("group", None)
     return await relay.handle(relay_request)
+
+
+_measured_chat = measured(Endpoint.CHAT, _chat)
+
+
+async def playground_chat(request: Request) -> Response:
+    return await _measured_chat(request, relay_of(request))
 
 
 def playground_routes() -> list[BaseRoute]:

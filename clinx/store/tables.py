@@ -258,6 +258,16 @@ setups = Table(
     Column("initialized_at", BigInteger, nullable=False),
 )
 
+# Clinx's own (additive): named leases, e.g. "leader", held by one node at a time until ``expires_at`` (epoch ms).
+# Used when there is no Redis, so that deployments on PostgreSQL or MySQL alone still elect one leader.
+clinx_leases = Table(
+    "clinx_leases",
+    main_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
 logs = Table(
     "logs",
     log_metadata,

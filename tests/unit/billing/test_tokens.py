@@ -211,3 +211,10 @@ def test_encodings_load_without_network(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["6", "2"]
     assert list(cache_dir.iterdir()) == []
+
+
+async def test_prepare_loads_only_the_encoding_a_model_needs() -> None:
+    await tokens.prepare("claude-3-5-sonnet")  # another provider's model: no encoding to load
+    await tokens.prepare("gpt-4o-mini")
+    assert tokens.O200K_BASE in tokens._LOADED
+    assert tokens.count_text("gpt-4o-mini", "hello world") == 2

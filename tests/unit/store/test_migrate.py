@@ -40,6 +40,9 @@ NEW_API_TABLES = frozenset(
         "setups",
     }
 )
+# Clinx's own additive tables, created beside New API's (the DB leader lease).
+CLINX_TABLES = frozenset({"clinx_leases"})
+ALL_TABLES = NEW_API_TABLES | CLINX_TABLES
 # Columns New API reads that One API never had (a readable subset of what the upgrade must add).
 EXPECTED_NEW_COLUMNS = {
     "users.aff_code",
@@ -182,12 +185,12 @@ async def _upgrade_legacy(dsn: str) -> None:
         first = await upgrade_all(dbs.main, dbs.logs)
         second = await upgrade_all(dbs.main, dbs.logs)
 
-        assert set(first.created_tables) == {"top_ups", "quota_data", "midjourneys", "tasks", "setups"}
+        assert set(first.created_tables) == {"top_ups", "quota_data", "midjourneys", "tasks", "setups"} | CLINX_TABLES
         assert set(first.added_columns) == _expected_added(before)
         assert set(first.added_columns) >= EXPECTED_NEW_COLUMNS
         assert first.changed
         _assert_no_change(second)
-        assert set(await _inspect(dbs.main, lambda i: i.get_table_names())) == NEW_API_TABLES
+        assert set(await _inspect(dbs.main, lambda i: i.get_table_names())) == ALL_TABLES
 
         await _assert_rows_unchanged(dbs.main, data)
         await _assert_new_columns_have_defaults(dbs.main)
@@ -240,13 +243,13 @@ async def test_fresh_database_gets_all_tables_and_second_upgrade_is_a_no_op(any_
     dbs = _open(any_db)
     try:
         first = await upgrade_all(dbs.main, dbs.logs)
-        assert set(first.created_tables) == NEW_API_TABLES
+        assert set(first.created_tables) == ALL_TABLES
         assert first.added_columns == [] and first.widened_columns == []
-        assert set(await _inspect(dbs.main, lambda i: i.get_table_names())) == NEW_API_TABLES
+        assert set(await _inspect(dbs.main, lambda i: i.get_table_names())) == ALL_TABLES
         _assert_no_change(await upgrade_all(dbs.main, dbs.logs))
         columns = await _inspect(dbs.main, _columns_by_table)
         tables = {**main_metadata.tables, **log_metadata.tables}
-        for name in NEW_API_TABLES:
+        for name in ALL_TABLES:
             assert set(columns[name]) == {c.name for c in tables[name].columns}, name
     finally:
         await dbs.dispose()

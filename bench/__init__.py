@@ -1,0 +1,1 @@
+"""The benchmark kit: `python bench/run.py` (see bench/README.md)."""
