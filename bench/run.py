@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 # Run as a script from anywhere: make the repository root importable for `bench.*`.
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
@@ -164,7 +166,7 @@ async def start_reference(
     try:
         await wait_ready(server, target.url + started.ready_path, ready_seconds)
         await sanity(target.url, {"reference": started.auth}, name)
-    except BenchError as exc:
+    except (BenchError, httpx.HTTPError) as exc:
         skipped[name] = f"did not work: {exc}"
         print(f"… {name} skipped: {exc}", file=sys.stderr, flush=True)
         server.stop()

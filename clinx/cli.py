@@ -78,7 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=settings.port,
             workers=workers,
             loop="auto",
-            http="auto",
+            http="clinx.http_protocol:CoalescingHttpToolsProtocol",  # one send per answer, not two
             log_level="debug" if settings.debug else "info",
             access_log=settings.debug,
         )

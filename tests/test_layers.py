@@ -33,7 +33,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The typed state holds the relay, the channel index and the cluster view the routes share.
     "app_state": _DOMAIN | _LOWER | {"relay", "cluster"},
     "app": frozenset({"api", "web", "app_state", "cluster"}) | _DOMAIN | _LOWER | {"relay"},
-    "cli": frozenset({"app", "api", "web", "app_state", "relay"}) | _DOMAIN | _LOWER,
+    "cli": frozenset({"app", "api", "web", "app_state", "relay", "http_protocol"}) | _DOMAIN | _LOWER,
+    # The HTTP server protocol `clinx serve` runs (uvicorn's, with coalesced writes): below everything.
+    "http_protocol": frozenset(),
 }
 LAYERS = frozenset(ALLOWED)
 # ``clinx/__init__.py`` holds only the version: any layer may read it, and it imports nothing of clinx.

@@ -4,14 +4,6 @@ lost charge), and a node's graceful shutdown returns its leases and writes every
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -20,70 +12,13 @@ from sqlalchemy import func, select
 from clinx.store.engine import open_databases
 from clinx.store.tables import logs, tokens, users
 from tests.support.app import ROOT_PASSWORD
-from tests.support.backends import REDIS_URL, skip_unless_reachable, sqlite_dsn_parts, temporary_database
+from tests.support.backends import skip_unless_reachable, sqlite_dsn_parts, temporary_database
 from tests.support.mock_provider import MockProvider
+from tests.support.nodes import redis_env, running_nodes
 
 NODES = 3
 CALLS_COVERED = 6
 PRICE_QUOTA = 1000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start_node(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "clinx", "serve"], env=env, stdout=out, stderr=out)
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:]
-
-
-@asynccontextmanager
-async def _nodes(dsn: str, tmp_path: Path) -> AsyncIterator[list[str]]:
-    sql_dsn, _ = sqlite_dsn_parts(dsn)
-    env = {
-        **os.environ,
-        "SQL_DSN": sql_dsn,
-        "REDIS_CONN_STRING": REDIS_URL,
-        "SESSION_SECRET": "multi-node-secret-" + uuid.uuid4().hex,
-        "SYNC_FREQUENCY": "1",
-        "GLOBAL_API_RATE_LIMIT_ENABLE": "false",
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
-    try:
-        for index in range(NODES):
-            port = _free_port()
-            node_env = {**env, "PORT": str(port), "NODE_TYPE": "master" if index == 0 else "slave"}
-            procs.append(_start_node(node_env, tmp_path / f"node{index}.log"))
-            urls.append(f"http://127.0.0.1:{port}")
-            await _wait_ready(urls[-1], procs[-1], tmp_path / f"node{index}.log")
-        yield urls
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            await asyncio.to_thread(proc.wait, 30)
-
-
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    async with httpx.AsyncClient(timeout=1) as client:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise AssertionError(f"node exited: {_tail(log)}")
-            try:
-                if (await client.get(url + "/api/status")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("node did not start")
 
 
 async def _setup(url: str, mock_url: str) -> tuple[str, int]:
@@ -120,7 +55,9 @@ async def _wait_routable(urls: list[str], key: str) -> None:
 async def test_three_nodes_never_overspend_and_lose_no_charge(tmp_path: Path) -> None:
     skip_unless_reachable("redis")
     async with temporary_database("postgres", tmp_path) as dsn, MockProvider() as mock:
-        async with _nodes(dsn, tmp_path) as urls:
+        roles = [{"NODE_TYPE": "master" if i == 0 else "slave"} for i in range(NODES)]
+        async with running_nodes(redis_env(dsn, SYNC_FREQUENCY="1"), tmp_path, roles) as nodes:
+            urls = [node.url for node in nodes]
             key, root_id = await _setup(urls[0], mock.base_url)
             await _wait_routable(urls, key)
             async with httpx.AsyncClient(timeout=60) as client:

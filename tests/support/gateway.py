@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from clinx.app import create_app
 from clinx.app_state import AppState
 from clinx.cache.base import Cache
+from clinx.http_protocol import CoalescingHttpToolsProtocol
 from tests.support.app import ROOT_PASSWORD, Session, settings_for
 
 
@@ -78,7 +79,15 @@ class Gateway:
 @asynccontextmanager
 async def serving(dsn: str, *, cache: Cache | None = None, **env: str) -> AsyncIterator[Gateway]:
     app = create_app(settings_for(dsn, **env), cache=cache)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        http=CoalescingHttpToolsProtocol,  # what `clinx serve` runs
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
