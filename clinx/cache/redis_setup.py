@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clinx.cache.redis import RedisCache
 from clinx.cache.redis_lease import RedisLeases
 from clinx.cache.redis_notify import RedisNotifier
 from clinx.cache.resilient import ResilientCache
 
-# What a dead, unreachable or overloaded Redis raises through redis-py (timeouts and refused connections are
-# RedisError subclasses; OSError and TimeoutError cover the socket layer underneath).
-REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# What a dead, unreachable or overloaded Redis raises through redis-py (refused or dropped connections, no
+# answer in time; OSError and TimeoutError cover the socket layer underneath). An error *answer* (a script bug,
+# a wrong type) is not an outage and is not hidden behind the fallback.
+REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 
 
 @dataclass(frozen=True)

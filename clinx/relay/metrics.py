@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from clinx.billing.ledger import QuotaLedger
 from clinx.billing.usage_log import UsageLogWriter
@@ -18,6 +18,7 @@ from clinx.core.metrics import Registry
 from clinx.relay.context import RelayContext
 from clinx.relay.endpoints import Endpoint
 from clinx.relay.errors import RelayUpstreamError
+from clinx.relay.streaming import EventStreamResponse
 
 
 class _Measured(Protocol):
@@ -138,7 +139,7 @@ def measured(endpoint: Endpoint, handler: Handler[R]) -> Handler[R]:
         except Exception:  # counted as the 500 the caller is answered with, then handled above as before
             relay.metrics.finished(label, 500, time.monotonic() - started)
             raise
-        if not isinstance(response, StreamingResponse):
+        if not isinstance(response, EventStreamResponse):
             relay.metrics.finished(label, response.status_code, time.monotonic() - started)
         return response
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 import orjson
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from clinx.billing.ledger import QuotaLedger
 from clinx.billing.usage_log import UsageLogWriter
@@ -42,6 +42,7 @@ from clinx.relay.settlement import refund, settle
 from clinx.relay.shaping import client_wants_usage
 from clinx.relay.sse import EventParser, SSEParser
 from clinx.relay.stream import StreamRelay
+from clinx.relay.streaming import EventStreamResponse
 from clinx.relay.upstream import Upstream
 from clinx.routing.changes import channels_changed
 from clinx.routing.index import ChannelIndex
@@ -248,7 +249,7 @@ class Relay:
         overhead = ctx.upstream_started - ctx.request.received
         self.metrics.overhead.observe((), overhead)
         headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id, OVERHEAD_HEADER: _ms(overhead)}
-        return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+        return EventStreamResponse(body(), headers=headers)
 
     async def _settle(
         self,

@@ -94,18 +94,18 @@ async def test_redis_subscriber_reconnects_and_asks_for_a_full_reload() -> None:
     skip_unless_reachable("redis")
     prefix = f"clinx-test:{uuid.uuid4().hex}:"
     inbox_far, inbox_near = Inbox(), Inbox()
-    async with redis_proxy() as (proxy, proxied_url):
-        async with (
-            redis_notifier(REDIS_URL, prefix, inbox_far) as far,
-            redis_notifier(proxied_url, prefix, inbox_near) as near,
-        ):
-            await proxy.cut()
-            await poll(lambda: near.state == "down")
-            await near.publish(OPTIONS)  # swallowed (logged): the write it follows has committed anyway
-            await proxy.restore()
-            await poll(lambda: near.state == "ok")
-            assert inbox_near.received == [ALL_KINDS]  # catch up on anything missed while deaf
-            await far.publish(CHANNELS)
-            await poll(lambda: len(inbox_near.received) == 2)
-            assert inbox_near.received[1] == frozenset({CHANNELS})
-            assert inbox_far.received == []
+    async with (
+        redis_proxy() as (proxy, proxied_url),
+        redis_notifier(REDIS_URL, prefix, inbox_far) as far,
+        redis_notifier(proxied_url, prefix, inbox_near) as near,
+    ):
+        await proxy.cut()
+        await poll(lambda: near.state == "down")
+        await near.publish(OPTIONS)  # swallowed (logged): the write it follows has committed anyway
+        await proxy.restore()
+        await poll(lambda: near.state == "ok")
+        assert inbox_near.received == [ALL_KINDS]  # catch up on anything missed while deaf
+        await far.publish(CHANNELS)
+        await poll(lambda: len(inbox_near.received) == 2)
+        assert inbox_near.received[1] == frozenset({CHANNELS})
+        assert inbox_far.received == []
