@@ -70,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         if settings.is_master:
             asyncio.run(_migrate())
         os.environ["CLINX_SKIP_MIGRATE"] = "true"
-    with shared_metrics_dir(workers):
+    with shared_metrics_dir(workers), shared_workers_dir(workers):
         uvicorn.run(
             "clinx.app:create_app",
             factory=True,
@@ -85,20 +85,32 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def shared_metrics_dir(workers: int) -> contextlib.AbstractContextManager[str]:
+    """Workers answer /metrics for the whole node by sharing snapshots in CLINX_METRICS_DIR."""
+    return shared_dir("CLINX_METRICS_DIR", workers)
+
+
+def shared_workers_dir(workers: int) -> contextlib.AbstractContextManager[str]:
+    """Without Redis, workers tell each other of changes and deleted cache keys over a bus on 127.0.0.1; they
+    find each other's ports in CLINX_WORKERS_DIR."""
+    return shared_dir("CLINX_WORKERS_DIR", workers)
+
+
 @contextlib.contextmanager
-def shared_metrics_dir(workers: int) -> Iterator[str]:
-    """Workers answer /metrics for the whole node by sharing snapshots in CLINX_METRICS_DIR: a fresh directory
-    made here and removed at exit, unless the operator set one (then it is theirs to keep)."""
-    chosen = os.environ.get("CLINX_METRICS_DIR", "")
+def shared_dir(variable: str, workers: int) -> Iterator[str]:
+    """A directory the workers share, named in ``variable``: a fresh one made here and removed at exit, unless
+    the operator set one (then it is theirs to keep)."""
+    chosen = os.environ.get(variable, "")
     if workers < 2 or chosen:
         yield chosen
         return
-    with tempfile.TemporaryDirectory(prefix="clinx-metrics-") as directory:
-        os.environ["CLINX_METRICS_DIR"] = directory
+    prefix = variable.removeprefix("CLINX_").removesuffix("_DIR").lower()
+    with tempfile.TemporaryDirectory(prefix=f"clinx-{prefix}-") as directory:
+        os.environ[variable] = directory
         try:
             yield directory
         finally:
-            os.environ.pop("CLINX_METRICS_DIR", None)
+            os.environ.pop(variable, None)
 
 
 async def _migrate() -> int:

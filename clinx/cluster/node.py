@@ -1,6 +1,7 @@
 """This node's place in the cluster: its id, the shared cache, the change notifier and the lease store chosen
-from the settings (Redis when REDIS_CONN_STRING is set; otherwise memory, polling and the database lease), and
-the ``Cluster`` that runs the sync and leadership loops for the app's lifespan and reports them to /api/health."""
+from the settings (Redis when REDIS_CONN_STRING is set; otherwise memory, polling, the database lease and the
+worker bus between one machine's workers), and the ``Cluster`` that runs the sync and leadership loops for the
+app's lifespan and reports them to /api/health."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clinx.cache.base import Cache
+from clinx.cache.broadcasting import BroadcastingCache
 from clinx.cache.memory import MemoryCache
 from clinx.cache.notify import LocalNotifier, Notifier, new_node_id
 from clinx.cache.resilient import ResilientCache
+from clinx.cache.worker_bus import WorkerBus
+from clinx.cache.worker_notify import WorkerNotifier
 from clinx.cluster.jobs import Job, JobRunner
 from clinx.cluster.leader import Leadership, LeaseStore
 from clinx.cluster.sync import ConfigSync
@@ -40,8 +45,10 @@ class Links:
 
 
 def open_links(settings: Settings, main: Engine, *, cache: Cache | None = None) -> Links:
-    """Redis for everything when configured; otherwise an in-process cache, no pub/sub (polling only) and the
-    lease row in the main database. A cache handed in (tests) is used as is, with the database lease."""
+    """Redis for everything when configured; otherwise an in-process cache and the lease row in the main
+    database, with the workers of one machine (CLINX_WORKERS_DIR) telling each other of changes and deleted
+    cache keys over the worker bus, and polling only between machines. A cache handed in (tests) is used as is,
+    with the database lease."""
     node_id = new_node_id()
     if cache is None and settings.redis_conn_string:
         from clinx.cache.redis_setup import connect  # imported only when Redis is configured
@@ -53,6 +60,9 @@ def open_links(settings: Settings, main: Engine, *, cache: Cache | None = None) 
             prefix=settings.redis_key_prefix,
         )
         return Links(node_id, redis.cache, redis.notifier, redis.leases, redis.cache)
+    if cache is None and settings.workers_dir:
+        bus = WorkerBus(Path(settings.workers_dir), node_id)
+        return Links(node_id, BroadcastingCache(MemoryCache(), bus), WorkerNotifier(bus), DatabaseLeases(main))
     return Links(node_id, cache or MemoryCache(), LocalNotifier(node_id), DatabaseLeases(main))
 
 

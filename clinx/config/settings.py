@@ -135,6 +135,7 @@ class Settings:
     metrics_token: str = ""
     metrics_public: bool = False
     metrics_dir: str = ""
+    workers_dir: str = ""
 
     @property
     def is_master(self) -> bool:
@@ -206,6 +207,8 @@ class Settings:
             metrics_public=env.flag("CLINX_METRICS_PUBLIC", False),
             # Where the workers of `clinx serve --workers N` share their metrics snapshots (set by the command).
             metrics_dir=env.text("CLINX_METRICS_DIR"),
+            # Where those workers register to tell each other of changes without Redis (set by the command).
+            workers_dir=env.text("CLINX_WORKERS_DIR"),
         )
         settings.check()
         return settings

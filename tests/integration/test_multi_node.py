@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from clinx.store.engine import open_databases
@@ -52,9 +53,11 @@ async def _wait_routable(urls: list[str], key: str) -> None:
                 raise AssertionError(f"{url} never saw the channel")
 
 
-async def test_three_nodes_never_overspend_and_lose_no_charge(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["postgres", "mysql"])
+async def test_three_nodes_never_overspend_and_lose_no_charge(database: str, tmp_path: Path) -> None:
     skip_unless_reachable("redis")
-    async with temporary_database("postgres", tmp_path) as dsn, MockProvider() as mock:
+    skip_unless_reachable(database)
+    async with temporary_database(database, tmp_path) as dsn, MockProvider() as mock:
         roles = [{"NODE_TYPE": "master" if i == 0 else "slave"} for i in range(NODES)]
         async with running_nodes(redis_env(dsn, SYNC_FREQUENCY="1"), tmp_path, roles) as nodes:
             urls = [node.url for node in nodes]

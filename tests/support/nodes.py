@@ -87,14 +87,16 @@ class Node:
         return body
 
 
-def _spawn(env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(env: Mapping[str, str], log: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "clinx", "serve", *args]
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "clinx", "serve"], env=dict(env), stdout=out, stderr=out)
+        return subprocess.Popen(command, env=dict(env), stdout=out, stderr=out)
 
 
-async def start_node(env: Mapping[str, str], log: Path) -> Node:
+async def start_node(env: Mapping[str, str], log: Path, *, args: Sequence[str] = ()) -> Node:
+    """A ``clinx serve`` process (``args`` e.g. ``["--workers", "2"]``), once it answers."""
     port = free_port()
-    node = Node(f"http://127.0.0.1:{port}", _spawn({**env, "PORT": str(port)}, log), log)
+    node = Node(f"http://127.0.0.1:{port}", _spawn({**env, "PORT": str(port)}, log, args), log)
     async with httpx.AsyncClient(timeout=1) as client:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
