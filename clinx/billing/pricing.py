@@ -10,18 +10,23 @@ input tokens. Decimal arithmetic, integer results, never negative.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from clinx.core.types import Price, Usage
 
 QUOTA_PER_UNIT = 500_000
 
 
+@lru_cache(maxsize=4096)  # ratios repeat on every request; str() of a float is the costly part
 def _d(value: float) -> Decimal:
     return Decimal(str(value))
 
 
+_ONE = Decimal(1)
+
+
 def _to_quota(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(value.quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
 def per_call_quota(price: Price, quota_per_unit: int = QUOTA_PER_UNIT) -> int:

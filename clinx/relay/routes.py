@@ -29,14 +29,26 @@ from clinx.relay.pipeline import Relay
 log = logging.getLogger(__name__)
 
 
+_stamp: list[Any] = [-1, ""]  # (second, its formatted timestamp): formatted once per second, not per request
+
+
 def new_request_id() -> str:
     """New API's shape: a timestamp then random digits, sortable by time."""
+    now = int(time.time())
+    if now != _stamp[0]:
+        _stamp[0], _stamp[1] = now, time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
     # Not a secret, so the fast PRNG (no getrandom syscall per request).
-    return f"{time.strftime('%Y%m%d%H%M%S', time.gmtime())}{random.getrandbits(29):09d}"
+    return f"{_stamp[1]}{random.getrandbits(29):09d}"
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    client = request.scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def raw_key(request: Request) -> str:
+    """The caller's key; the query string is parsed only when there is one (``?key=`` is the last resort)."""
+    return read_key(request.headers, request.query_params if request.scope.get("query_string") else {})
 
 
 def relay_of(request: Request) -> Relay:
@@ -53,14 +65,20 @@ async def read_body(request: Request, limit_mb: int) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive  # straight from the server: the framework's stream wrapper costs more than this
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise ValidationError(
                 f"请求体过大 (the request body is over {limit_mb} MB)", code="read_request_body_failed", status=413
             )
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -110,7 +128,7 @@ async def build_request(request: Request, endpoint: Endpoint, relay: Relay, requ
         stream=stream,
         client_ip=client_ip(request),
         request_id=request_id,
-        raw_key=read_key(request.headers, request.query_params),
+        raw_key=raw_key(request),
         headers=request.headers,
     )
 
@@ -138,7 +156,7 @@ def endpoint_handler(endpoint: Endpoint) -> RelayHandler:
                 relay.cache,
                 relay.clock,
                 relay.options.current,
-                read_key(request.headers, request.query_params),
+                raw_key(request),
                 float(relay.settings.sync_frequency),
             )
             relay_request = await build_request(request, endpoint, relay, request_id)
