@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import aiohttp
 import orjson
 from fastapi import APIRouter, FastAPI, Path, Request
 
@@ -33,6 +32,7 @@ from clinx.relay.health import should_disable
 from clinx.relay.outbound import Outbound, build
 from clinx.relay.pipeline import Relay
 from clinx.relay.shaping import map_model
+from clinx.relay.upstream import TransportError
 from clinx.routing import balance as balances
 from clinx.routing import channel_test as probe
 from clinx.routing.changes import channels_changed
@@ -171,7 +171,7 @@ async def _exchange(
             response.release()
     except UpstreamError as error:
         return error, None
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (TransportError, TimeoutError) as exc:
         cut = UpstreamError(f"上游响应读取失败 (the upstream answer was cut): {exc}", code="read_response_body_failed")
         return cut, None
     upstream_id = response.headers.get("x-request-id", "")
@@ -331,7 +331,7 @@ async def _get_json(state: AppState, url: str, headers: Mapping[str, str]) -> An
     response = await state.relay.upstream.send(UpstreamCall("GET", url, dict(headers)), total=timeout, idle=timeout)
     try:
         raw = await response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (TransportError, TimeoutError) as exc:
         raise UpstreamError(f"余额接口响应读取失败 (the balance answer was cut): {exc}") from exc
     finally:
         response.release()

@@ -164,7 +164,7 @@ class _HostPool:
         if not idle:
             return None
         oldest_allowed = self.loop.time() - self._idle_timeout
-        while idle and idle[0].idle_since < oldest_allowed:
+        while idle and idle[0].idle_since <= oldest_allowed:
             idle.pop(0).close()
         while idle:
             conn = idle.pop()

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.responses import Response
 
@@ -43,7 +42,7 @@ from clinx.relay.shaping import client_wants_usage
 from clinx.relay.sse import EventParser, SSEParser
 from clinx.relay.stream import StreamRelay
 from clinx.relay.streaming import EventStreamResponse
-from clinx.relay.upstream import Upstream
+from clinx.relay.upstream import TransportError, Upstream, UpstreamResponse
 from clinx.routing.changes import channels_changed
 from clinx.routing.index import ChannelIndex
 from clinx.routing.selector import select
@@ -125,7 +124,7 @@ class Relay:
                 refund(ctx, self.ledger)
                 return self._error(_mapped(error, channel), ctx.request)
 
-    async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> aiohttp.ClientResponse:
+    async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> UpstreamResponse:
         adaptor = self.adaptors.for_type(channel.type)
         outbound = build(ctx, channel, adaptor, ask_usage=self.settings.force_stream_option, rng=self.rng)
         ctx.upstream_dialect, ctx.bridge, ctx.upstream_stream = (
@@ -144,17 +143,17 @@ class Relay:
         if response.status >= 400:
             try:
                 body = await response.read()
-            except aiohttp.ClientError:
+            except (TransportError, TimeoutError):
                 body = b""
             finally:
                 response.release()
             raise parse_upstream_error(response.status, body, _upstream_id(response))
         return response
 
-    async def _complete(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
+    async def _complete(self, ctx: RelayContext, response: UpstreamResponse) -> Response:
         try:
             body = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (TransportError, TimeoutError) as exc:
             raise UpstreamError(
                 "上游响应读取失败 (the upstream answer was cut)", code="read_response_body_failed", status=500
             ) from exc
@@ -204,7 +203,7 @@ class Relay:
             return reported, ""
         return None, _reply_text(payload)
 
-    def _stream(self, ctx: RelayContext, response: aiohttp.ClientResponse) -> Response:
+    def _stream(self, ctx: RelayContext, response: UpstreamResponse) -> Response:
         client = ctx.request.dialect
         adaptor = self.adaptors.for_type(ctx.channel.type if ctx.channel else 0)
         relay = StreamRelay(
@@ -222,16 +221,16 @@ class Relay:
             status = "upstream_cut"
             try:
                 try:
-                    async for chunk in response.content.iter_any():
+                    async for chunk in response.iter_any():
                         if not ctx.first_byte:
                             ctx.first_byte = time.monotonic()
                         out = relay.feed(chunk)
                         if out:
                             yield out
                     status = "ok" if relay.done else "upstream_cut"
-                except (TimeoutError, aiohttp.ServerTimeoutError):
+                except TimeoutError:
                     status = "timeout"
-                except (aiohttp.ClientError, UpstreamError):  # cut, or a frame that fails its checksum
+                except (TransportError, UpstreamError):  # cut, or a frame that fails its checksum
                     status = "upstream_cut"
                 # However the upstream ended, close the client's stream properly in its dialect.
                 closing = relay.finish()
@@ -318,7 +317,7 @@ def _thinking_to_content(ctx: RelayContext) -> bool:
     return bool(ctx.channel and ctx.channel.thinking_to_content and ctx.request.endpoint == Endpoint.CHAT)
 
 
-def _upstream_id(response: aiohttp.ClientResponse) -> str:
+def _upstream_id(response: UpstreamResponse) -> str:
     return response.headers.get("x-request-id") or response.headers.get("request-id") or ""
 
 

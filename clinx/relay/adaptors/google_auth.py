@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-import aiohttp
 import orjson
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from clinx.core.errors import ChannelError, UpstreamError
 from clinx.relay.adaptors.base import UpstreamCall
 from clinx.relay.errors import RelayUpstreamError
+from clinx.relay.http1 import TransportError
 
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -166,7 +166,7 @@ async def exchange(account: ServiceAccount, send: Sender, now: float) -> AccessT
     response: TokenResponse = await send.send(call, total=EXCHANGE_TIMEOUT, idle=EXCHANGE_TIMEOUT)
     try:
         body = await response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (TransportError, TimeoutError) as exc:
         raise UpstreamError(
             "Google 令牌交换中断 (the Google token exchange was cut)", code="do_request_failed"
         ) from exc
