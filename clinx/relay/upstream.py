@@ -14,7 +14,8 @@ UpstreamResponse = Http1Response
 
 
 class Upstream:
-    def __init__(self, *, per_host: int = 100, idle_timeout: float = 90.0) -> None:
+    def __init__(self, *, per_host: int = 1024, idle_timeout: float = 90.0) -> None:
+        # Streams hold a connection for their whole length: the per-host cap is a safety net, not a throttle.
         self._limits = (per_host, idle_timeout)
         self._client: Http1Client | None = None
 
