@@ -18,12 +18,12 @@ quarter second of its spending) and one interval of counters; the consume logs a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from clinx.core.tasks import cancel_and_wait
 from clinx.store.engine import Engine
 from clinx.store.repos import wallet
 from clinx.store.repos.wallet import Account, Holder, Shortfall, SpendBatch
@@ -217,9 +217,6 @@ class QuotaLedger:
                 raise
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self.flush(return_all=True)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from clinx.core.tasks import cancel_and_wait
 from clinx.store.engine import Engine
 from clinx.store.repos import logs as logs_repo
 from clinx.store.repos import quota_data as quota_data_repo
@@ -88,9 +89,6 @@ class UsageLogWriter:
 
     async def close(self) -> None:
         """Stop the loop and drain every queued row."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self.flush()

@@ -18,6 +18,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from clinx.cache.notify import ALL_KINDS, STATE_DOWN, STATE_OK, ChangeHandler, decode, encode
+from clinx.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,8 @@ class RedisNotifier:
         self._task = asyncio.create_task(self._run(), name="clinx-change-subscriber")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self._drop()
 
     async def _subscribe(self) -> bool:

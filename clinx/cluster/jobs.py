@@ -5,12 +5,13 @@ re-timed through an option takes effect without a restart."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from clinx.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 RECHECK = 30.0  # seconds between looks at a job that is off, or due later than this
@@ -48,11 +49,7 @@ class JobRunner:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
     async def _loop(self, job: Job) -> None:
         last = -math.inf if job.at_start else self._now()

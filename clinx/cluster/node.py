@@ -6,7 +6,6 @@ app's lifespan and reports them to /api/health."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from clinx.cluster.leader import Leadership, LeaseStore
 from clinx.cluster.sync import ConfigSync
 from clinx.config.live import LiveOptions
 from clinx.config.settings import Settings
+from clinx.core.tasks import cancel_and_wait
 from clinx.routing.index import ChannelIndex
 from clinx.store.engine import Engine
 from clinx.store.repos.leases import DatabaseLeases
@@ -116,11 +116,7 @@ class Cluster:
     async def stop(self) -> None:
         """Stop the loops, hand the leader lease back, unsubscribe."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
         await self.leadership.resign()
         await self.links.notifier.close()
 
