@@ -80,6 +80,9 @@ def _serve(args: argparse.Namespace) -> int:
             loop="auto",
             http="clinx.http_protocol:CoalescingHttpToolsProtocol",  # one send per answer, not two
             log_level="debug" if settings.debug else "info",
+            # SIGTERM: stop accepting, let in-flight answers and streams finish for this long, then cut them (each
+            # is billed for what it delivered) and drain settlements, leases and logs in the lifespan shutdown.
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
             access_log=settings.debug,
         )
     return 0
