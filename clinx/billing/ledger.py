@@ -18,12 +18,12 @@ quarter second of its spending) and one interval of counters; the consume logs a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from clinx.core.tasks import cancel_and_wait
 from clinx.store.engine import Engine
 from clinx.store.repos import wallet
 from clinx.store.repos.wallet import Account, Holder, Shortfall, SpendBatch
@@ -63,6 +63,7 @@ class QuotaLedger:
         self._pending = SpendBatch()
         self._flush_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
 
     # leases
 
@@ -185,8 +186,9 @@ class QuotaLedger:
             self._task = asyncio.create_task(self._run(), name="quota-ledger")
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval)
             try:
                 await self.flush()
             except Exception:  # the batch is kept and retried next round; the loop must survive a DB blip
@@ -217,6 +219,10 @@ class QuotaLedger:
                 raise
 
     async def close(self) -> None:
+        """Stop the loop (asked, never cancelled: a cancelled write would drop its batch of counters and returned
+        leases) and give back every lease."""
+        self._stop.set()
         task, self._task = self._task, None
-        await cancel_and_wait(task)
+        if task is not None:
+            await task
         await self.flush(return_all=True)

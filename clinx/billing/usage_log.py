@@ -11,7 +11,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from clinx.core.tasks import cancel_and_wait
 from clinx.store.engine import Engine
 from clinx.store.repos import logs as logs_repo
 from clinx.store.repos import quota_data as quota_data_repo
@@ -38,6 +37,7 @@ class UsageLogWriter:
         self._buckets: list[Mapping[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._flush_lock = asyncio.Lock()
         self.written = 0
 
@@ -58,7 +58,7 @@ class UsageLogWriter:
         return len(self._logs) + len(self._buckets)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
@@ -88,7 +88,11 @@ class UsageLogWriter:
                 raise
 
     async def close(self) -> None:
-        """Stop the loop and drain every queued row."""
+        """Stop the loop and drain every queued row. The loop is asked to stop, never cancelled: a write cut by a
+        cancellation would lose its rows (or, put back, write them twice)."""
+        self._stopping = True
+        self._wake.set()
         task, self._task = self._task, None
-        await cancel_and_wait(task)
+        if task is not None:
+            await task
         await self.flush()

@@ -7,6 +7,7 @@ priority tier *i*), up to ``RetryTimes`` extra attempts; a request that finally 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -70,6 +71,8 @@ class Relay:
     rng: random.Random = field(default_factory=random.Random)
     metrics: RelayMetrics = field(default_factory=RelayMetrics)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    open_streams: int = 0  # streamed answers not yet ended: shutdown waits for them to settle
+    streams_ended: asyncio.Event = field(default_factory=asyncio.Event)  # set whenever open_streams drops to 0
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run work that must finish even if the client goes away (settlement); drained at shutdown."""
@@ -82,8 +85,12 @@ class Relay:
         if not task.cancelled() and task.exception() is not None:
             log.error("background relay task failed", exc_info=task.exception())
 
-    async def drain(self) -> None:
-        """Finish every settlement in flight, then write spend counters and give back every lease."""
+    async def drain(self, *, streams_deadline: float = 10.0) -> None:
+        """Let streams cut by the server's shutdown reach their end (where they settle), finish every settlement
+        in flight, then write spend counters and give back every lease."""
+        if self.open_streams:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.streams_ended.wait(), streams_deadline)
         while self.background:
             await asyncio.gather(*list(self.background), return_exceptions=True)
         await self.ledger.flush(return_all=True)
@@ -123,6 +130,10 @@ class Relay:
                 self.metrics.quota_refunded.inc((), ctx.reserved)
                 refund(ctx, self.ledger)
                 return self._error(_mapped(error, channel), ctx.request)
+            except asyncio.CancelledError:  # the server stopped before the answer settled: return the reservation
+                self.metrics.quota_refunded.inc((), ctx.reserved)
+                refund(ctx, self.ledger)
+                raise
 
     async def _send(self, ctx: RelayContext, channel: ChannelInfo) -> UpstreamResponse:
         adaptor = self.adaptors.for_type(channel.type)
@@ -217,6 +228,8 @@ class Relay:
         relay.use_parser(_parser_for(relay.adaptor))
         upstream_id = _upstream_id(response)
 
+        ended: dict[str, str] = {}  # how the stream ended, once the body knows
+
         async def body() -> AsyncIterator[bytes]:
             status = "upstream_cut"
             try:
@@ -237,18 +250,31 @@ class Relay:
                 if closing:
                     yield closing
             except BaseException:
-                status = "client_gone"  # cancelled by the server when the client disconnected
+                status = ""  # cancelled: on_end tells a client that hung up from a server that is stopping
                 raise
             finally:
                 response.close()
-                self.spawn(self._settle(ctx, _stream_reported(relay), relay.delivered_text, upstream_id, status))
-                self.metrics.stream_ended(ctx, status, time.monotonic())
+                if status:
+                    ended["status"] = status
+
+        def on_end() -> None:
+            """Settle exactly once, however the stream ended — even one cancelled before its first chunk."""
+            response.close()
+            status = ended.get("status") or ("client_gone" if answer.client_gone else "shutdown")
+            self.spawn(self._settle(ctx, _stream_reported(relay), relay.delivered_text, upstream_id, status))
+            self.metrics.stream_ended(ctx, status, time.monotonic())
+            self.open_streams -= 1
+            if not self.open_streams:
+                self.streams_ended.set()
 
         # For a stream, the gateway's part before the first byte: everything up to sending upstream.
         overhead = ctx.upstream_started - ctx.request.received
         self.metrics.overhead.observe((), overhead)
         headers = {**SSE_HEADERS, "X-Oneapi-Request-Id": ctx.request.request_id, OVERHEAD_HEADER: _ms(overhead)}
-        return EventStreamResponse(body(), headers=headers)
+        answer = EventStreamResponse(body(), headers=headers, on_end=on_end)
+        self.open_streams += 1
+        self.streams_ended.clear()
+        return answer
 
     async def _settle(
         self,

@@ -9,7 +9,7 @@ first chunk. Here one plain asyncio task waits for the disconnect and cancels th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -18,10 +18,18 @@ from starlette.types import Receive, Scope, Send
 class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, chunks: AsyncIterator[bytes], *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        headers: Mapping[str, str] | None = None,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.chunks = chunks
+        self.on_end = on_end  # called once the stream is over, however it ended (even if it never started)
         self.status_code = 200
         self.background = None
+        self.client_gone = False  # set when the client hung up (a cancellation otherwise is the server stopping)
         self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,7 +42,7 @@ class EventStreamResponse(Response):
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     if not state["finished"]:
-                        state["gone"] = True
+                        state["gone"] = self.client_gone = True
                         streaming.cancel()
                     return
 
@@ -53,4 +61,6 @@ class EventStreamResponse(Response):
             watcher.cancel()
             close = getattr(self.chunks, "aclose", None)
             if close is not None:
-                await close()  # ends the iterator now, wherever the cancellation landed (its finally settles)
+                await close()  # ends the iterator now, wherever the cancellation landed
+            if self.on_end is not None:
+                self.on_end()
