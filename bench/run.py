@@ -107,6 +107,7 @@ async def run_scenario(
     row: dict[str, Any] = {"scenario": sc.name, "concurrency": sc.concurrency, "stream": sc.stream, "targets": {}}
     for target in targets:
         request = target.request(sc.path, sc.body, sc.stream)
+        await procs.quiet()
         before = procs.cpu(target.name)
         result = await run_load(request, concurrency=sc.concurrency, duration=duration, warmup=warmup)
         got = row["targets"][target.name] = side(result, before, procs.cpu(target.name))

@@ -167,6 +167,20 @@ class Procs:
             got = {"target": tree_cpu_seconds(self.targets[target]), **got}
         return got
 
+    def busy_seconds(self) -> float:
+        """CPU seconds used so far by every server of the run (mock and each target's process tree)."""
+        return cpu_seconds(self.mock) + sum(tree_cpu_seconds(pid) for pid in self.targets.values())
+
+    async def quiet(self, *, idle_share: float = 0.05, most: float = 5.0) -> None:
+        """Wait (at most ``most`` seconds) until the servers use under ``idle_share`` of a core: a target still
+        working off the previous one's backlog (LiteLLM's queue) must not eat into the next measurement."""
+        deadline = time.monotonic() + most
+        while time.monotonic() < deadline:
+            before = self.busy_seconds()
+            await asyncio.sleep(0.25)
+            if self.busy_seconds() - before < 0.25 * idle_share:
+                return
+
 
 def load_average() -> float:
     """One-minute load average: other work on the machine competes with the benchmark for the same cores."""
