@@ -106,7 +106,9 @@ async def _form_fields(request: Request) -> list[tuple[str, Any]]:
     return fields
 
 
-async def build_request(request: Request, endpoint: Endpoint, relay: Relay, request_id: str) -> RelayRequest:
+async def build_request(
+    request: Request, endpoint: Endpoint, relay: Relay, request_id: str, *, key: str | None = None
+) -> RelayRequest:
     spec = SPECS[endpoint]
     if spec.multipart:
         form = await _form_fields(request)
@@ -128,7 +130,7 @@ async def build_request(request: Request, endpoint: Endpoint, relay: Relay, requ
         stream=stream,
         client_ip=client_ip(request),
         request_id=request_id,
-        raw_key=raw_key(request),
+        raw_key=raw_key(request) if key is None else key,
         headers=request.headers,
     )
 
@@ -149,6 +151,7 @@ RelayHandler = Callable[[Request, Relay], Awaitable[Response]]
 def endpoint_handler(endpoint: Endpoint) -> RelayHandler:
     async def handler(request: Request, relay: Relay) -> Response:
         request_id = new_request_id()
+        key = raw_key(request)
         try:
             # Before reading the body, as New API's middleware: a malformed request still counts toward the total.
             ticket = await gate_model_request(
@@ -156,10 +159,10 @@ def endpoint_handler(endpoint: Endpoint) -> RelayHandler:
                 relay.cache,
                 relay.clock,
                 relay.options.current,
-                raw_key(request),
+                key,
                 float(relay.settings.sync_frequency),
             )
-            relay_request = await build_request(request, endpoint, relay, request_id)
+            relay_request = await build_request(request, endpoint, relay, request_id, key=key)
         except ClinxError as error:
             return render_error(error, request_id, CLIENT_DIALECT.get(endpoint, Dialect.OPENAI_CHAT))
         except ClientDisconnect:
